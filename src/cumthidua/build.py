@@ -1,0 +1,173 @@
+"""Run the stages in order: load → parse → assemble → render → write.
+
+:func:`build` is the one entry point used by the command line, ``serve`` and
+the tests. It never raises for a user's mistake: problems come back as
+diagnostics, and the output folder is only touched when there are none.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import SiteConfig, load_config
+from .content import parse_article
+from .diagnostics import Diagnostics, UsageError, display_path
+from .models import Article, Page, Site
+from .output import OutputWriter, WriteStats
+from .render import Renderer, TemplateProblem
+from .site import BuildOptions, assemble_site, check_collisions, site_pages
+from .source import find_content, load_source
+from .theme import default_theme_dir, ui_strings
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """What to build and where; paths as the user gave them."""
+
+    content_dir: Path = Path("content")
+    output_dir: Path = Path("public")
+    config_path: Path | None = None  # default: site.yaml beside the content folder
+    base_url: str | None = None
+    drafts: bool = False
+    future: bool = False
+    clean: bool = False
+    now: datetime | None = None  # default: SOURCE_DATE_EPOCH or the clock
+
+    @property
+    def site_root(self) -> Path:
+        return self.content_dir.resolve().parent
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_path if self.config_path is not None else self.site_root / "site.yaml"
+
+
+@dataclass
+class BuildResult:
+    diagnostics: Diagnostics
+    articles: int = 0
+    pages: int = 0
+    stats: WriteStats = field(default_factory=WriteStats)
+    seconds: float = 0.0
+    output_dir: Path = Path("public")
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+
+def build_time(request: BuildRequest) -> datetime:
+    """The build's "now": fixed by SOURCE_DATE_EPOCH for reproducible builds."""
+    if request.now is not None:
+        return request.now
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def check_paths(request: BuildRequest) -> None:
+    """Refuse an output folder that would mix the site's sources with its output."""
+    content = request.content_dir.resolve()
+    output = request.output_dir.resolve()
+    root = request.site_root
+    if not content.is_dir():
+        raise UsageError(f"content folder not found: {request.content_dir}")
+    if request.config_path is not None and not request.config_path.is_file():
+        raise UsageError(f"config file not found: {request.config_path}")
+    protected = {
+        "the site folder": root,
+        "the content folder": content,
+        "the templates folder": root / "templates",
+        "the static folder": root / "static",
+        "the default theme": default_theme_dir(),
+    }
+    for name, folder in protected.items():
+        if output == folder:
+            raise UsageError(f"output folder {request.output_dir} is {name}; choose another, e.g. public")
+    if output.is_relative_to(content):
+        raise UsageError(f"output folder {request.output_dir} is inside the content folder")
+    if content.is_relative_to(output):
+        raise UsageError(f"output folder {request.output_dir} contains the content folder")
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"output {request.output_dir} exists and is not a folder")
+
+
+def load_articles(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics) -> list[Article]:
+    articles = []
+    for path in find_content(content_dir):
+        source = load_source(path, content_dir, diagnostics)
+        if source is not None:
+            article = parse_article(source, config, diagnostics)
+            if article is not None:
+                articles.append(article)
+    return articles
+
+
+def asset_files(request: BuildRequest) -> list[tuple[str, Path]]:
+    """Static files to copy: the default theme's, then the site's (which win)."""
+    found: dict[str, Path] = {}
+    for static_dir in (default_theme_dir() / "static", request.site_root / "static"):
+        if static_dir.is_dir():
+            for path in sorted(static_dir.rglob("*")):
+                relative = path.relative_to(static_dir)
+                if path.is_file() and not any(p.startswith(".") for p in relative.parts):
+                    found["static/" + relative.as_posix()] = path
+    return sorted(found.items())
+
+
+def template_dirs(request: BuildRequest) -> list[Path]:
+    return [request.site_root / "templates", default_theme_dir() / "templates"]
+
+
+def prepare(request: BuildRequest, diagnostics: Diagnostics) -> tuple[Site, list[Page], Renderer]:
+    """Everything up to rendering: config, articles, site model, pages, templates."""
+    config = load_config(request.config_file, diagnostics)
+    if request.base_url is not None:
+        base_url = request.base_url if request.base_url.endswith("/") else request.base_url + "/"
+        config = replace(config, base_url=base_url)
+    articles = load_articles(request.content_dir, config, diagnostics)
+    options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
+    site = assemble_site(config, articles, options, diagnostics)
+    ui = ui_strings(config.language)
+    pages = site_pages(site, ui)
+    check_collisions(pages, diagnostics)
+    renderer = Renderer(site, template_dirs(request), ui)
+    renderer.check_templates([page.template for page in pages], diagnostics)
+    return site, pages, renderer
+
+
+def write_site(request: BuildRequest, pages: list[Page], renderer: Renderer, diagnostics: Diagnostics) -> WriteStats:
+    writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
+    for page in pages:
+        try:
+            rendered = renderer.render(page)
+        except TemplateProblem as problem:
+            diagnostics.error(display_path(problem.path), problem.line, 1, problem.message)
+            continue
+        writer.add(rendered.path, rendered.content, page.source or str(request.config_file))
+    for output_path, source in asset_files(request):
+        writer.add(output_path, source.read_bytes(), display_path(source))
+    for problem in writer.problems:
+        diagnostics.error(problem.source, 1, 1, problem.message)
+    if diagnostics:
+        writer.abort()
+        return WriteStats()
+    return writer.commit()
+
+
+def build(request: BuildRequest) -> BuildResult:
+    """Build the site; raises :class:`UsageError` only for a wrong setup."""
+    started = time.perf_counter()
+    check_paths(request)
+    diagnostics = Diagnostics()
+    site, pages, renderer = prepare(request, diagnostics)
+    result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
+    if not diagnostics:
+        result.stats = write_site(request, pages, renderer, diagnostics)
+    result.seconds = time.perf_counter() - started
+    return result

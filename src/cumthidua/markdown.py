@@ -1,0 +1,71 @@
+"""Markdown to HTML with markdown-it-py: CommonMark, tables, strikethrough.
+
+Raw HTML is escaped and ``javascript:``-style links are dropped unless the
+site turns ``markdown.html`` on; the renderer also hands back the plain text
+that summaries and search need, so the body is parsed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .config import MarkdownConfig
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    html: str
+    first_paragraph: str  # plain text, for the default summary
+    text: str  # plain text of the whole body
+
+
+def _allow_every_link(url: str) -> bool:
+    return True
+
+
+@lru_cache(maxsize=8)
+def markdown_parser(options: MarkdownConfig) -> MarkdownIt:
+    parser = MarkdownIt(
+        "commonmark",
+        {"html": options.html, "typographer": options.typographer, "linkify": options.linkify},
+    ).enable(["table", "strikethrough"])
+    if options.typographer:
+        parser.enable(["replacements", "smartquotes"])
+    if options.linkify:
+        parser.enable("linkify")
+    if options.html:
+        parser.validateLink = _allow_every_link
+    return parser
+
+
+def _inline_text(token: Token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)
+
+
+def render_markdown(source: str, options: MarkdownConfig) -> RenderedMarkdown:
+    parser = markdown_parser(options)
+    tokens = parser.parse(source)
+    first_paragraph = ""
+    texts = []
+    for index, token in enumerate(tokens):
+        if token.type != "inline":
+            continue
+        text = " ".join(_inline_text(token).split())
+        if text:
+            texts.append(text)
+        if not first_paragraph and index > 0 and tokens[index - 1].type == "paragraph_open" and text:
+            first_paragraph = text
+    html = parser.renderer.render(tokens, parser.options, {})
+    return RenderedMarkdown(html, first_paragraph, "\n".join(texts))

@@ -1,0 +1,114 @@
+"""The site's data: plain dataclasses, no I/O.
+
+Parsing fills an :class:`Article` from one file; assembling the site
+(``site.py``) then gives it its URL and its shared :class:`Category`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from .config import SiteConfig
+
+
+@dataclass
+class Category:
+    """A category or tag: one slug, shown with its most used spelling."""
+
+    name: str
+    slug: str
+    url: str  # site-relative, e.g. "chuyen-muc/mat-tran-to-quoc/"
+    count: int = 0
+
+
+@dataclass
+class Article:
+    """One news article, validated; ``url`` and ``category`` are set by the site."""
+
+    source: str  # path below content/, POSIX
+    source_path: str  # path as shown in messages
+    title: str
+    date: datetime  # aware, in the site's time zone
+    body_html: Markup
+    summary: str
+    text: str = ""  # plain text of the body, for search and feeds
+    updated: datetime | None = None
+    category_name: str | None = None
+    tags: list[str] = field(default_factory=list)
+    author: str = ""
+    image: str | None = None
+    slug: str = ""
+    explicit_slug: bool = False
+    draft: bool = False
+    aliases: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)  # field → (line, col)
+    digest: str = ""
+    url: str = ""
+    category: Category | None = None
+
+    def position(self, name: str) -> tuple[int, int]:
+        """Where a field stands in the source file, for error messages."""
+        return self.positions.get(name, (1, 1))
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int
+    path: str
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """Where a listing page stands among its pages; paths are site-relative."""
+
+    number: int
+    total: int
+    pages: list[PageLink]
+
+    def _path(self, number: int) -> str:
+        return self.pages[number - 1].path
+
+    @property
+    def first(self) -> str:
+        return self._path(1)
+
+    @property
+    def last(self) -> str:
+        return self._path(self.total)
+
+    @property
+    def previous(self) -> str | None:
+        return self._path(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self._path(self.number + 1) if self.number < self.total else None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output page: what to render, where, with which data."""
+
+    kind: str  # "home", "article", "category", ...
+    path: str  # site-relative URL path: "" (home), "a/b/" or "sitemap.xml"
+    template: str
+    title: str
+    description: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # the file this page comes from, for messages
+
+
+@dataclass
+class Site:
+    """Everything the templates may see, assembled from the articles."""
+
+    config: SiteConfig
+    articles: list[Article]  # published ones, newest first
+    categories: list[Category]  # in Vietnamese alphabetical order
+    category_articles: dict[str, list[Article]]  # category slug → newest first
+    index_of: dict[str, int] = field(default_factory=dict)  # article url → position in articles

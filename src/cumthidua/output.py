@@ -1,0 +1,154 @@
+"""Write the output folder safely: staged, recorded, switched only on success.
+
+Every file goes through :class:`OutputWriter`. It writes changed files into a
+staging folder inside the output, refuses to replace any file it did not
+write before (the manifest records those), and only when the whole build has
+succeeded moves the staged files into place and removes the files of the
+previous build that are gone. Unchanged files are not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .urls import is_safe_path
+
+MANIFEST = ".cumthidua-manifest.json"
+STAGING = ".cumthidua-staging"
+
+
+@dataclass
+class WriteStats:
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class OutputProblem:
+    path: str  # output path concerned
+    source: str  # file that produced it, for messages
+    message: str
+
+
+def digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def read_manifest(output_dir: Path) -> dict[str, str]:
+    """Output path → content hash of every file the previous build wrote."""
+    try:
+        data = json.loads((output_dir / MANIFEST).read_text("utf-8"))
+        files = data.get("files", {})
+        return {str(k): str(v) for k, v in files.items() if is_safe_path(str(k))}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+@dataclass
+class OutputWriter:
+    output_dir: Path
+    rewrite_all: bool = False
+    previous: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    staged: list[str] = field(default_factory=list)
+    problems: list[OutputProblem] = field(default_factory=list)
+    stats: WriteStats = field(default_factory=WriteStats)
+    _created_output: bool = False
+
+    def __post_init__(self) -> None:
+        self.output_dir = self.output_dir.resolve()
+        self.previous = read_manifest(self.output_dir)
+        shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by an interrupted build
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.output_dir / STAGING
+
+    def _check_target(self, path: str, source: str) -> bool:
+        def problem(message: str) -> bool:
+            self.problems.append(OutputProblem(path, source, message))
+            return False
+
+        if not is_safe_path(path) or path.split("/")[0] in (MANIFEST, STAGING):
+            return problem(f"refusing to write outside the output folder: {path!r}")
+        if path in self.files:
+            return problem(f"/{path} is produced twice: by {self.sources[path]} and by {source}")
+        target = self.output_dir / path
+        if not target.resolve().is_relative_to(self.output_dir):
+            return problem(f"refusing to write through a link that leads outside the output folder: {path}")
+        parent = target.parent
+        while parent != self.output_dir:
+            if parent.exists() and not parent.is_dir():
+                return problem(f"cannot create folder {parent.relative_to(self.output_dir)}: a file is in the way")
+            parent = parent.parent
+        if (target.exists() or target.is_symlink()) and (path not in self.previous or not target.is_file()):
+            return problem(f"refusing to overwrite {target}: cumthidua did not write it")
+        return True
+
+    def add(self, path: str, content: bytes, source: str = "") -> None:
+        """Record one output file; stage it when it differs from what is there."""
+        if not self._check_target(path, source):
+            return
+        content_digest = digest(content)
+        self.files[path] = content_digest
+        self.sources[path] = source or path
+        target = self.output_dir / path
+        if not self.rewrite_all and self.previous.get(path) == content_digest and target.is_file():
+            self.stats.unchanged += 1
+            return
+        staged = self.staging_dir / path
+        if not self.output_dir.exists():
+            self._created_output = True
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(content)
+        self.staged.append(path)
+        self.stats.bytes += len(content)
+
+    def abort(self) -> None:
+        """Forget everything staged; the output folder is as it was before."""
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        if self._created_output:
+            try:
+                self.output_dir.rmdir()
+            except OSError:
+                pass
+
+    def commit(self) -> WriteStats:
+        """Move staged files into place, remove files of the last build that are gone."""
+        for path in self.staged:
+            target = self.output_dir / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging_dir / path, target)
+        self.stats.written = len(self.staged)
+        for path in sorted(set(self.previous) - set(self.files)):
+            target = self.output_dir / path
+            if target.is_file() and not target.is_symlink():
+                target.unlink()
+                self.stats.removed += 1
+                self._prune_empty_parents(target.parent)
+        self._write_manifest()
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+        return self.stats
+
+    def _prune_empty_parents(self, folder: Path) -> None:
+        while folder != self.output_dir and folder.is_relative_to(self.output_dir):
+            try:
+                folder.rmdir()  # only succeeds when empty
+            except OSError:
+                return
+            folder = folder.parent
+
+    def _write_manifest(self) -> None:
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        data = {"generator": "cumthidua", "files": dict(sorted(self.files.items()))}
+        temporary = self.output_dir / (MANIFEST + ".tmp")
+        temporary.write_text(json.dumps(data, indent=0, ensure_ascii=False) + "\n", "utf-8")
+        os.replace(temporary, self.output_dir / MANIFEST)

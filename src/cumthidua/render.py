@@ -1,0 +1,108 @@
+"""Render pages to bytes through Jinja2; no file is written here.
+
+Autoescaping is on and undefined names are errors, so a typo in a template
+fails the build with the template's line instead of printing nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .dates import format_date, isoformat
+from .diagnostics import Diagnostics
+from .models import Page, Site
+from .urls import absolute_url, output_file, relative_url
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    path: str  # output file, relative to the output folder
+    content: bytes
+
+
+class TemplateProblem(Exception):
+    """A template error, already located in a template file."""
+
+    def __init__(self, path: str, line: int, message: str):
+        super().__init__(message)
+        self.path, self.line, self.message = path, line, message
+
+
+def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
+    """Site templates first, so a site overrides any default template by name."""
+    loader = jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()], encoding="utf-8")
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+
+
+def _template_location(exc: BaseException) -> tuple[str, int]:
+    """The template file and line where a rendering error happened."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.filename or exc.name or "<template>", exc.lineno or 1
+    tb = exc.__traceback__
+    found = ("<template>", 1)
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".xml", ".txt", ".json")) or "/templates/" in filename:
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+class Renderer:
+    """Turns :class:`Page` objects into bytes for one site."""
+
+    def __init__(self, site: Site, template_dirs: list[Path], ui: dict[str, str]):
+        self.site = site
+        self.ui = ui
+        self.env = make_environment(template_dirs)
+        config = site.config
+        months = [ui[f"month_{n}"] for n in range(1, 13)] if "month_1" in ui else None
+        self.env.filters["format_date"] = lambda value, pattern=None: format_date(
+            value, pattern or config.date_format, months
+        )
+        self.env.filters["isodate"] = isoformat
+        self.env.globals.update(config=config, t=ui, categories=site.categories, site=site)
+
+    def check_templates(self, names: list[str], diagnostics: Diagnostics) -> None:
+        """Compile the templates the pages need, reporting syntax errors up front."""
+        for name in sorted(set(names)):
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateNotFound as exc:
+                diagnostics.error(name, 1, 1, f"template not found: {exc.name}")
+            except jinja2.TemplateSyntaxError as exc:
+                path, line = _template_location(exc)
+                diagnostics.error(path, line, 1, f"template syntax error: {exc.message}")
+
+    def context(self, page: Page) -> dict[str, Any]:
+        page_info = {
+            "path": page.path,
+            "title": page.title,
+            "description": page.description,
+            "canonical": absolute_url(self.site.config.base_url, page.path),
+            "kind": page.kind,
+        }
+        return {**page.data, "page": page_info, "url": lambda target: relative_url(page.path, target)}
+
+    def render(self, page: Page) -> RenderedPage:
+        """Render one page; template errors come out as :class:`TemplateProblem`."""
+        try:
+            html = self.env.get_template(page.template).render(self.context(page))
+        except (jinja2.TemplateError, TypeError, AttributeError, ValueError, KeyError) as exc:
+            path, line = _template_location(exc)
+            message = getattr(exc, "message", None) or str(exc)
+            raise TemplateProblem(path, line, f"while rendering /{page.path}: {message}") from None
+        except RecursionError:
+            raise TemplateProblem(page.template, 1, "template recursion too deep") from None
+        return RenderedPage(output_file(page.path), html.encode("utf-8"))
+

@@ -1,0 +1,177 @@
+"""Assemble articles into a :class:`Site` and list every page it will have.
+
+Publishing rules (drafts, future dates), URLs and their collisions, categories,
+neighbours and the "Các tin tức khác" list are decided here, from the models
+alone, so that rendering only formats what this module chose.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable
+
+from .diagnostics import Diagnostics
+from .models import Article, Category, Page, PageLink, Pagination, Site
+from .urls import category_url, page_url, permalink
+from .vietnamese import slugify, sort_key
+from .config import SiteConfig
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    drafts: bool = False
+    future: bool = False
+    now: datetime | None = None  # the build's "now", for future-dated articles
+
+
+def newest_first(article: Article) -> tuple:
+    """Newest first; ties broken by the source path so order never wobbles."""
+    return (-article.date.timestamp(), article.source)
+
+
+def group_names(names: Iterable[str]) -> dict[str, str]:
+    """Map each slug to its most used spelling ("Hà Nội" beats "Hà nội" 3 to 1)."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for name in names:
+        counts[slugify(name) or name][name] += 1
+    return {
+        slug: min(spellings.items(), key=lambda item: (-item[1], sort_key(item[0])))[0]
+        for slug, spellings in counts.items()
+    }
+
+
+def is_published(article: Article, options: BuildOptions) -> bool:
+    if article.draft and not options.drafts:
+        return False
+    if options.now is not None and article.date > options.now and not options.future:
+        return False
+    return True
+
+
+def _assign_categories(articles: list[Article]) -> list[Category]:
+    names = group_names(a.category_name for a in articles if a.category_name)
+    categories = {slug: Category(name, slug, category_url(slug)) for slug, name in names.items()}
+    for article in articles:
+        if article.category_name:
+            category = categories[slugify(article.category_name) or article.category_name]
+            category.count += 1
+            article.category = category
+    return sorted(categories.values(), key=lambda c: sort_key(c.name))
+
+
+def _assign_urls(articles: list[Article], config: SiteConfig, diagnostics: Diagnostics) -> None:
+    """Give every article a unique URL.
+
+    Explicit slugs that clash are an error naming both files; a derived slug
+    that clashes gets ``-2``, ``-3``… in date order (oldest keeps the plain one).
+    """
+    taken: dict[str, Article] = {}
+    oldest_first = sorted(articles, key=lambda a: (a.date.timestamp(), a.source))
+    for article in sorted(oldest_first, key=lambda a: not a.explicit_slug):
+        url = permalink(config.permalink, article, article.slug)
+        if url in taken and article.explicit_slug:
+            other = taken[url]
+            line, col = article.position("slug")
+            diagnostics.error(
+                article.source_path, line, col,
+                f"slug {article.slug!r} gives the URL /{url}, already used by {other.source_path}",
+            )  # fmt: skip
+            continue
+        number = 2
+        while url in taken:
+            url = permalink(config.permalink, article, f"{article.slug}-{number}")
+            number += 1
+        taken[url] = article
+        article.url = url
+
+
+def assemble_site(
+    config: SiteConfig, articles: list[Article], options: BuildOptions, diagnostics: Diagnostics
+) -> Site:
+    published = [a for a in articles if is_published(a, options)]
+    categories = _assign_categories(published)
+    _assign_urls(published, config, diagnostics)
+    published.sort(key=newest_first)
+    by_category: dict[str, list[Article]] = defaultdict(list)
+    for article in published:
+        if article.category:
+            by_category[article.category.slug].append(article)
+    site = Site(config, published, categories, dict(by_category))
+    site.index_of = {article.url: index for index, article in enumerate(published)}
+    return site
+
+
+def neighbours(site: Site, article: Article) -> tuple[Article | None, Article | None]:
+    """The newer and the older article across the whole site."""
+    index = site.index_of[article.url]
+    newer = site.articles[index - 1] if index > 0 else None
+    older = site.articles[index + 1] if index + 1 < len(site.articles) else None
+    return newer, older
+
+
+def other_news(site: Site, article: Article) -> list[Article]:
+    """The newest other articles of the same category, topped up from the whole site."""
+    limit = site.config.other_news
+    if limit == 0:
+        return []
+    chosen: list[Article] = []
+    pools = [site.category_articles.get(article.category.slug, []) if article.category else [], site.articles]
+    for pool in pools:
+        for candidate in pool:
+            if len(chosen) == limit:
+                return chosen
+            if candidate is not article and candidate not in chosen:
+                chosen.append(candidate)
+    return chosen
+
+
+def paginate(articles: list[Article], base: str, per_page: int) -> list[tuple[list[Article], Pagination]]:
+    """Split a listing into pages; an empty listing still has its first page."""
+    total = max(1, -(-len(articles) // per_page))
+    links = [PageLink(number, page_url(base, number)) for number in range(1, total + 1)]
+    return [
+        (articles[(number - 1) * per_page : number * per_page], Pagination(number, total, links))
+        for number in range(1, total + 1)
+    ]
+
+
+def _listing_title(name: str, pagination: Pagination, site: Site, page_word: str) -> str:
+    suffix = f" – {page_word} {pagination.number}" if pagination.number > 1 else ""
+    return f"{name}{suffix} | {site.config.title}"
+
+
+def site_pages(site: Site, ui: dict[str, str]) -> list[Page]:
+    """Every page of the site, in a fixed order."""
+    pages: list[Page] = []
+    page_word = ui.get("page", "Trang")
+    for articles, pagination in paginate(site.articles, "", site.config.per_page):
+        title = site.config.title if pagination.number == 1 else _listing_title(site.config.title, pagination, site, page_word)
+        pages.append(Page("home", pagination.pages[pagination.number - 1].path, "home.html", title,
+                          site.config.description, {"articles": articles, "pagination": pagination}))  # fmt: skip
+    for category in site.categories:
+        listing = site.category_articles.get(category.slug, [])
+        for articles, pagination in paginate(listing, category.url, site.config.per_page):
+            pages.append(Page("category", pagination.pages[pagination.number - 1].path, "category.html",
+                              _listing_title(category.name, pagination, site, page_word), site.config.description,
+                              {"category": category, "articles": articles, "pagination": pagination}))  # fmt: skip
+    for article in site.articles:
+        newer, older = neighbours(site, article)
+        pages.append(Page("article", article.url, "article.html", f"{article.title} | {site.config.title}",
+                          article.summary,
+                          {"article": article, "other_news": other_news(site, article), "newer": newer, "older": older},
+                          source=article.source_path))  # fmt: skip
+    return pages
+
+
+def check_collisions(pages: list[Page], diagnostics: Diagnostics) -> None:
+    """Two pages on one URL is an error naming both sources (eleventy#322)."""
+    seen: dict[str, Page] = {}
+    for page in pages:
+        other = seen.get(page.path)
+        if other is None:
+            seen[page.path] = page
+            continue
+        first = other.source or f"the {other.kind} page"
+        diagnostics.error(page.source or "site.yaml", 1, 1, f"URL /{page.path} is produced twice: here and by {first}")

@@ -1,0 +1,68 @@
+"""Pure rules for URLs and output paths; nothing here touches the disk."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .models import Article
+
+CATEGORY_PREFIX = "chuyen-muc"
+PAGE_SEGMENT = "page"
+_EXTERNAL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
+
+
+def permalink(pattern: str, article: Article, slug: str) -> str:
+    """Expand a permalink pattern (validated by the config) for an article."""
+    values = {
+        "year": f"{article.date.year:04d}",
+        "month": f"{article.date.month:02d}",
+        "day": f"{article.date.day:02d}",
+        "slug": slug,
+        "category": article.category.slug if article.category else "khac",
+    }
+    path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pattern).strip("/")
+    return path + "/"
+
+
+def category_url(slug: str) -> str:
+    return f"{CATEGORY_PREFIX}/{slug}/"
+
+
+def page_url(base: str, number: int) -> str:
+    """Page 1 of a listing is the listing itself, not ``page/1/`` (hugo#1066)."""
+    return base if number == 1 else f"{base}{PAGE_SEGMENT}/{number}/"
+
+
+def output_file(path: str) -> str:
+    """The file a URL path is written to: pretty URLs end in ``index.html``."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def relative_url(from_path: str, target: str) -> str:
+    """A link from the page at ``from_path`` to a site-relative ``target``.
+
+    Relative links keep working when the site is served under a sub-path.
+    External URLs and fragments are returned unchanged.
+    """
+    if _EXTERNAL.match(target):
+        return target
+    target = target.lstrip("/")
+    from_dir = from_path if from_path.endswith("/") or from_path == "" else posixpath.dirname(from_path) + "/"
+    depth = len([part for part in from_dir.split("/") if part])
+    link = "../" * depth + target
+    return link or "./"
+
+
+def absolute_url(base_url: str, path: str) -> str:
+    """The public URL of a site-relative path (feeds, canonical links, sitemap)."""
+    if _EXTERNAL.match(path):
+        return path
+    return base_url + path.lstrip("/")
+
+
+def is_safe_path(path: str) -> bool:
+    """True when a relative output path cannot escape the output folder."""
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))

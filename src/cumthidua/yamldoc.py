@@ -1,0 +1,96 @@
+"""YAML mappings that remember where each key and value stands in the file.
+
+Both ``site.yaml`` and front matter need errors that point at the real line of
+the file, and need a scalar's text as written (``tags: [no]`` is the word
+"no", not ``False``), so we keep PyYAML's nodes beside the loaded values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .diagnostics import Diagnostics
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One ``key: value`` pair of a mapping, with 1-based file positions."""
+
+    key: str
+    value: Any
+    node: yaml.Node
+    line: int
+    col: int
+    key_line: int
+    key_col: int
+
+    @property
+    def text(self) -> str | None:
+        """The scalar exactly as written, or None for lists and mappings."""
+        return self.node.value if isinstance(self.node, yaml.ScalarNode) else None
+
+    def item_texts(self) -> list[tuple[str, int, int]] | None:
+        """For a list of scalars: each item's text and position; else None."""
+        if not isinstance(self.node, yaml.SequenceNode):
+            return None
+        items = []
+        for item in self.node.value:
+            if not isinstance(item, yaml.ScalarNode):
+                return None
+            items.append((item.value, item.start_mark.line + 1 + self._offset, item.start_mark.column + 1))
+        return items
+
+    @property
+    def _offset(self) -> int:
+        return self.line - 1 - self.node.start_mark.line
+
+
+def load_mapping(
+    text: str, path: Path | str, diagnostics: Diagnostics, line_offset: int = 0
+) -> dict[str, Field] | None:
+    """Parse ``text`` as a YAML mapping; report problems at the file's lines.
+
+    ``line_offset`` is how many lines of the file come before ``text`` (the
+    opening ``---`` of front matter). Returns None after reporting an error.
+    """
+    loader = Loader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return {}
+        if not isinstance(root, yaml.MappingNode):
+            mark = root.start_mark
+            diagnostics.error(path, mark.line + 1 + line_offset, mark.column + 1, "expected a mapping of `key: value` lines")
+            return None
+        fields: dict[str, Field] = {}
+        for key_node, value_node in root.value:
+            kmark, vmark = key_node.start_mark, value_node.start_mark
+            key_line, key_col = kmark.line + 1 + line_offset, kmark.column + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                diagnostics.error(path, key_line, key_col, "a key must be a plain word")
+                continue
+            key = key_node.value
+            if key in fields:
+                first = fields[key]
+                diagnostics.error(path, key_line, key_col, f"duplicate key `{key}` (first given on line {first.key_line})")
+                continue
+            value = loader.construct_object(value_node, deep=True)
+            fields[key] = Field(key, value, value_node, vmark.line + 1 + line_offset, vmark.column + 1, key_line, key_col)
+        return fields
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1 + line_offset, mark.column + 1) if mark else (1 + line_offset, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        diagnostics.error(path, line, col, f"invalid YAML: {problem}")
+        return None
+    except yaml.YAMLError as exc:
+        diagnostics.error(path, 1 + line_offset, 1, f"invalid YAML: {exc}")
+        return None
+    finally:
+        loader.dispose()
