@@ -37,7 +37,9 @@ class SiteDir:
             path.write_text(text, encoding="utf-8")
         return path
 
-    def article(self, name: str, title: str, date: str = "14/07/2020 - 04:29 PM", body: str = "Nội dung.", **fields) -> Path:
+    def article(
+        self, name: str, title: str, date: str = "14/07/2020 - 04:29 PM", body: str = "Nội dung.", **fields
+    ) -> Path:
         """Write content/<name> as Markdown with front matter built from keyword fields."""
         lines = ["---", f"title: {yaml_quote(title)}", f"date: {yaml_quote(date)}"]
         for key, value in fields.items():
@@ -54,7 +56,12 @@ class SiteDir:
         """Run ``python -m cumthidua ARGS`` in the site folder, as a user would."""
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1"}
         result = subprocess.run(
-            [sys.executable, "-m", "cumthidua", *args], cwd=self.root, env=env, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "cumthidua", *args],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if check is True:
             assert result.returncode == 0, result.stderr
