@@ -108,7 +108,10 @@ def test_explicit_slug_is_sanitized():
 
 
 def test_raw_html_escaped_and_javascript_links_dropped_by_default():
-    body = "<script>alert(1)</script>\n\n[bấm](javascript:alert(1)) [x](JAVASCRIPT:alert(2)) <img src=x onerror=alert(3)>\n"
+    body = (
+        "<script>alert(1)</script>\n\n"
+        "[bấm](javascript:alert(1)) [x](JAVASCRIPT:alert(2)) <img src=x onerror=alert(3)>\n"
+    )
     article, _ = parse(f"---\ntitle: x\ndate: 2020-01-01\n---\n{body}")
     assert "<script>" not in article.body_html and "&lt;script&gt;" in article.body_html
     assert "href" not in article.body_html.lower() and "<img" not in article.body_html
