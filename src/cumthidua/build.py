@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,13 @@ from .render import Renderer, TemplateProblem
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
 from .source import find_content, load_source
 from .theme import default_theme_dir, ui_strings
+
+Progress = Callable[[str, int, int], None]
+"""Told ``(stage, done, total)`` as a build advances; the terminal draws it, ``build`` does not."""
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress callback: builds run silently."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +105,13 @@ def check_paths(request: BuildRequest) -> None:
         raise UsageError(f"output {request.output_dir} exists and is not a folder")
 
 
-def load_articles(content_dir: Path, config: SiteConfig, diagnostics: Diagnostics) -> list[Article]:
+def load_articles(
+    content_dir: Path, config: SiteConfig, diagnostics: Diagnostics, progress: Progress = no_progress
+) -> list[Article]:
     articles = []
-    for path in find_content(content_dir):
+    paths = find_content(content_dir)
+    for done, path in enumerate(paths):
+        progress("read", done, len(paths))
         source = load_source(path, content_dir, diagnostics)
         if source is not None:
             article = parse_article(source, config, diagnostics)
@@ -124,13 +136,17 @@ def template_dirs(request: BuildRequest) -> list[Path]:
     return [request.site_root / "templates", default_theme_dir() / "templates"]
 
 
-def prepare(request: BuildRequest, diagnostics: Diagnostics) -> tuple[Site, list[Page], Renderer]:
+def prepare(
+    request: BuildRequest, diagnostics: Diagnostics, progress: Progress = no_progress
+) -> tuple[Site, list[Page], Renderer]:
     """Everything up to rendering: config, articles, site model, pages, templates."""
+    progress("config", 0, 1)
     config = load_config(request.config_file, diagnostics)
     if request.base_url is not None:
         base_url = request.base_url if request.base_url.endswith("/") else request.base_url + "/"
         config = replace(config, base_url=base_url)
-    articles = load_articles(request.content_dir, config, diagnostics)
+    articles = load_articles(request.content_dir, config, diagnostics, progress)
+    progress("assemble", 0, 1)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
     site = assemble_site(config, articles, options, diagnostics)
     ui = ui_strings(config.language)
@@ -141,15 +157,23 @@ def prepare(request: BuildRequest, diagnostics: Diagnostics) -> tuple[Site, list
     return site, pages, renderer
 
 
-def write_site(request: BuildRequest, pages: list[Page], renderer: Renderer, diagnostics: Diagnostics) -> WriteStats:
+def write_site(
+    request: BuildRequest,
+    pages: list[Page],
+    renderer: Renderer,
+    diagnostics: Diagnostics,
+    progress: Progress = no_progress,
+) -> WriteStats:
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
-    for page in pages:
+    for done, page in enumerate(pages):
+        progress("render", done, len(pages))
         try:
             rendered = renderer.render(page)
         except TemplateProblem as problem:
             diagnostics.error(display_path(problem.path), problem.line, 1, problem.message)
             continue
         writer.add(rendered.path, rendered.content, page.source or str(request.config_file))
+    progress("write", 0, 1)
     for output_path, source in asset_files(request):
         writer.add(output_path, source.read_bytes(), display_path(source))
     for problem in writer.problems:
@@ -160,14 +184,15 @@ def write_site(request: BuildRequest, pages: list[Page], renderer: Renderer, dia
     return writer.commit()
 
 
-def build(request: BuildRequest) -> BuildResult:
+def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
     """Build the site; raises :class:`UsageError` only for a wrong setup."""
     started = time.perf_counter()
     check_paths(request)
     diagnostics = Diagnostics()
-    site, pages, renderer = prepare(request, diagnostics)
+    site, pages, renderer = prepare(request, diagnostics, progress)
     result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
     if not diagnostics:
-        result.stats = write_site(request, pages, renderer, diagnostics)
+        result.stats = write_site(request, pages, renderer, diagnostics, progress)
+    progress("done", 1, 1)
     result.seconds = time.perf_counter() - started
     return result
