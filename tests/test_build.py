@@ -113,7 +113,7 @@ def test_same_derived_slug_gets_distinct_urls_deterministically(site: SiteDir):
     site.article("y/b.md", "Thông báo", "05/07/2020")
     site.article("z/c.md", "Thông  báo", "09/07/2020")
     site.build()
-    urls = sorted(p for p in site.files() if p.startswith("2020/07/"))
+    urls = sorted(p for p in site.files() if p.startswith("2020/07/") and p != "2020/07/index.html")  # month archive
     assert urls == ["2020/07/thong-bao-2/index.html", "2020/07/thong-bao-3/index.html", "2020/07/thong-bao/index.html"]
     assert "02/07/2020" in site.page("2020/07/thong-bao/").get_text()  # the oldest keeps the plain slug
 

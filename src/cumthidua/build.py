@@ -17,8 +17,11 @@ from pathlib import Path
 from .config import SiteConfig, load_config
 from .content import parse_article
 from .diagnostics import Diagnostics, UsageError, display_path
+from .images import resolve_images
+from .links import LinkChecker
 from .models import Article, Page, Site
 from .output import OutputWriter, WriteStats
+from .portal import portal_pages
 from .render import Renderer, TemplateProblem
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
 from .source import find_content, load_source
@@ -146,11 +149,13 @@ def prepare(
         base_url = request.base_url if request.base_url.endswith("/") else request.base_url + "/"
         config = replace(config, base_url=base_url)
     articles = load_articles(request.content_dir, config, diagnostics, progress)
+    resolve_images(articles, [request.site_root / "static", default_theme_dir() / "static"], diagnostics)
     progress("assemble", 0, 1)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
     site = assemble_site(config, articles, options, diagnostics)
     ui = ui_strings(config.language)
     pages = site_pages(site, ui)
+    pages += portal_pages(site, ui, pages, diagnostics)
     check_collisions(pages, diagnostics)
     renderer = Renderer(site, template_dirs(request), ui)
     renderer.check_templates([page.template for page in pages], diagnostics)
@@ -165,6 +170,7 @@ def write_site(
     progress: Progress = no_progress,
 ) -> WriteStats:
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
+    links = LinkChecker(renderer.site.config.base_url)
     for done, page in enumerate(pages):
         progress("render", done, len(pages))
         try:
@@ -173,9 +179,13 @@ def write_site(
             diagnostics.error(display_path(problem.path), problem.line, 1, problem.message)
             continue
         writer.add(rendered.path, rendered.content, page.source or str(request.config_file))
+        links.add(rendered.path, rendered.content, page.source or renderer.template_file(page.template))
     progress("write", 0, 1)
-    for output_path, source in asset_files(request):
+    assets = asset_files(request)
+    for output_path, source in assets:
         writer.add(output_path, source.read_bytes(), display_path(source))
+    for link in links.broken(path for path, _ in assets):
+        diagnostics.error(link.source, link.line, link.col, link.message)
     for problem in writer.problems:
         diagnostics.error(problem.source, 1, 1, problem.message)
     if diagnostics:

@@ -30,6 +30,15 @@ class MarkdownConfig:
 
 
 @dataclass(frozen=True)
+class RelatedConfig:
+    """Weights that rank "Các tin tức khác": same category, each shared tag, closeness in time."""
+
+    category: float = 1.0
+    tags: float = 1.0
+    recency: float = 1.0
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """Every site-wide option, with the defaults a Vietnamese portal wants."""
 
@@ -44,12 +53,17 @@ class SiteConfig:
     date_format: str = DEFAULT_DATE_FORMAT
     summary_length: int = 220
     markdown: MarkdownConfig = field(default_factory=MarkdownConfig)
+    related: RelatedConfig = field(default_factory=RelatedConfig)
+    feed_items: int = 20  # newest N articles in each feed
+    feed_full_content: bool = False  # feeds carry the whole article, not the summary
     params: dict[str, Any] = field(default_factory=dict)  # free-form, for templates
 
     @property
     def tz(self):
         return time_zone(self.timezone)
 
+
+SECTIONS: dict[str, type] = {"markdown": MarkdownConfig, "related": RelatedConfig}
 
 # Spellings people bring from other generators.
 ALIASES = {
@@ -83,7 +97,7 @@ def _validate_value(key: str, value: Any, item: Field, path: Path, diagnostics: 
         diagnostics.error(path, item.line, item.col, f"`{key}` {message}")
         return False
 
-    if key in ("per_page", "other_news", "summary_length") and value < (1 if key == "per_page" else 0):
+    if key in ("per_page", "other_news", "summary_length", "feed_items") and value < (1 if key == "per_page" else 0):
         return bad("must be a positive number")
     if key == "timezone":
         try:
@@ -119,20 +133,28 @@ def permalink_problem(pattern: str) -> str | None:
     return None
 
 
-def _markdown_config(item: Field, path: Path, diagnostics: Diagnostics) -> MarkdownConfig | None:
+def _section_config(item: Field, kind: type, path: Path, diagnostics: Diagnostics) -> Any:
+    """A nested mapping such as ``markdown:`` or ``related:``, each key typed by its default."""
+    name = item.key
     if not isinstance(item.value, dict):
-        diagnostics.error(path, item.line, item.col, "`markdown` must be a mapping such as `markdown: {html: false}`")
+        diagnostics.error(path, item.line, item.col, f"`{name}` must be a mapping of keys and values")
         return None
-    known = {f.name for f in fields(MarkdownConfig)}
+    defaults = kind()
+    known = {f.name for f in fields(kind)}
     values = {}
     for key, value in item.value.items():
+        wanted = type(getattr(defaults, str(key), None))
         if key not in known:
-            diagnostics.error(path, item.line, item.col, f"unknown key `markdown.{key}` (known: {', '.join(sorted(known))})")
-        elif not isinstance(value, bool):
-            diagnostics.error(path, item.line, item.col, f"`markdown.{key}` must be true or false")
+            diagnostics.error(
+                path, item.line, item.col, f"unknown key `{name}.{key}` (known: {', '.join(sorted(known))})"
+            )
+        elif wanted is bool and not isinstance(value, bool):
+            diagnostics.error(path, item.line, item.col, f"`{name}.{key}` must be true or false")
+        elif wanted is float and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+            diagnostics.error(path, item.line, item.col, f"`{name}.{key}` must be a number, 0 or more")
         else:
-            values[key] = value
-    return MarkdownConfig(**values)
+            values[key] = float(value) if wanted is float else value
+    return kind(**values)
 
 
 def parse_config(text: str, path: Path, diagnostics: Diagnostics) -> SiteConfig:
@@ -150,10 +172,10 @@ def parse_config(text: str, path: Path, diagnostics: Diagnostics) -> SiteConfig:
                 path, item.key_line, item.key_col, f"unknown config key `{raw_key}` (known: {', '.join(sorted(types))})"
             )
             continue
-        if key == "markdown":
-            markdown = _markdown_config(item, path, diagnostics)
-            if markdown:
-                values[key] = markdown
+        if key in SECTIONS:
+            section = _section_config(item, SECTIONS[key], path, diagnostics)
+            if section:
+                values[key] = section
             continue
         kind = kinds[types[key]]
         value = item.text if kind is str and item.text is not None else item.value

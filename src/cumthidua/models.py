@@ -40,7 +40,8 @@ class Article:
     category_name: str | None = None
     tags: list[str] = field(default_factory=list)
     author: str = ""
-    image: str | None = None
+    image: str | None = None  # site-relative ("static/anh/x.jpg") or an http(s) URL
+    image_size: tuple[int, int] | None = None  # (width, height) read from a local image
     slug: str = ""
     explicit_slug: bool = False
     draft: bool = False
@@ -50,6 +51,7 @@ class Article:
     digest: str = ""
     url: str = ""
     category: Category | None = None
+    tag_terms: list[Category] = field(default_factory=list)  # shared tag objects, set by the site
 
     def position(self, name: str) -> tuple[int, int]:
         """Where a field stands in the source file, for error messages."""
@@ -112,3 +114,5 @@ class Site:
     categories: list[Category]  # in Vietnamese alphabetical order
     category_articles: dict[str, list[Article]]  # category slug → newest first
     index_of: dict[str, int] = field(default_factory=dict)  # article url → position in articles
+    tags: list[Category] = field(default_factory=list)  # in Vietnamese alphabetical order
+    tag_articles: dict[str, list[Article]] = field(default_factory=dict)  # tag slug → newest first

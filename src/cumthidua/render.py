@@ -7,15 +7,20 @@ fails the build with the template's line instead of printing nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.utils import format_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from .dates import format_date, isoformat
-from .diagnostics import Diagnostics
+from .dates import DEFAULT_DATE_FORMAT, format_date, isoformat
+from .diagnostics import Diagnostics, display_path
+from .links import rewrite_site_links
 from .models import Page, Site
-from .urls import absolute_url, output_file, relative_url
+from .portal import archives
+from .seo import news_article
+from .urls import absolute_url, archive_url, output_file, relative_url, root_relative_url
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,7 @@ def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
     loader = jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()], encoding="utf-8")
     return jinja2.Environment(
         loader=loader,
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
@@ -67,11 +72,21 @@ class Renderer:
         self.env = make_environment(template_dirs)
         config = site.config
         months = [ui[f"month_{n}"] for n in range(1, 13)] if "month_1" in ui else None
-        self.env.filters["format_date"] = lambda value, pattern=None: format_date(
-            value, pattern or config.date_format, months
-        )
+        # The language file's date format applies unless site.yaml sets its own.
+        date_format = config.date_format
+        if date_format == DEFAULT_DATE_FORMAT:
+            date_format = ui.get("date_format", date_format)
+        self.env.filters["format_date"] = lambda value, pattern=None: format_date(value, pattern or date_format, months)
         self.env.filters["isodate"] = isoformat
+        self.env.filters["rfc822"] = format_datetime
+        self.env.filters["site_links"] = rewrite_site_links
         self.env.globals.update(config=config, t=ui, categories=site.categories, site=site)
+        self.env.globals.update(
+            tags=site.tags,
+            archives=archives(site)[0],
+            archive_url=archive_url,
+            structured_data=partial(news_article, site),
+        )
 
     def check_templates(self, names: list[str], diagnostics: Diagnostics) -> None:
         """Compile the templates the pages need, reporting syntax errors up front."""
@@ -84,6 +99,13 @@ class Renderer:
                 path, line = _template_location(exc)
                 diagnostics.error(path, line, 1, f"template syntax error: {exc.message}")
 
+    def template_file(self, name: str) -> str:
+        """The file a template name resolves to, as shown in messages."""
+        try:
+            return display_path(self.env.get_template(name).filename or name)
+        except jinja2.TemplateError:
+            return name
+
     def context(self, page: Page) -> dict[str, Any]:
         page_info = {
             "path": page.path,
@@ -92,7 +114,10 @@ class Renderer:
             "canonical": absolute_url(self.site.config.base_url, page.path),
             "kind": page.kind,
         }
-        return {**page.data, "page": page_info, "url": lambda target: relative_url(page.path, target)}
+        base_url = self.site.config.base_url
+        # The 404 page is served at any URL, so its links start at the site's root path.
+        url = partial(root_relative_url, base_url) if page.kind == "404" else partial(relative_url, page.path)
+        return {**page.data, "page": page_info, "url": url, "absolute": partial(absolute_url, base_url)}
 
     def render(self, page: Page) -> RenderedPage:
         """Render one page; template errors come out as :class:`TemplateProblem`."""
@@ -105,4 +130,3 @@ class Renderer:
         except RecursionError:
             raise TemplateProblem(page.template, 1, "template recursion too deep") from None
         return RenderedPage(output_file(page.path), html.encode("utf-8"))
-

@@ -8,15 +8,16 @@ alone, so that rendering only formats what this module chose.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
 
+from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .models import Article, Category, Page, PageLink, Pagination, Site
-from .urls import category_url, page_url, permalink
+from .related import newest_first, related_articles
+from .urls import category_url, page_url, permalink, tag_url
 from .vietnamese import slugify, sort_key
-from .config import SiteConfig
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,6 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     now: datetime | None = None  # the build's "now", for future-dated articles
-
-
-def newest_first(article: Article) -> tuple:
-    """Newest first; ties broken by the source path so order never wobbles."""
-    return (-article.date.timestamp(), article.source)
 
 
 def group_names(names: Iterable[str]) -> dict[str, str]:
@@ -50,15 +46,33 @@ def is_published(article: Article, options: BuildOptions) -> bool:
     return True
 
 
+def term_slug(name: str) -> str:
+    """The slug that makes two spellings of a category or tag the same term."""
+    return slugify(name) or name
+
+
+def _make_terms(names: Iterable[str], url_of: Callable[[str], str]) -> dict[str, Category]:
+    return {slug: Category(name, slug, url_of(slug)) for slug, name in group_names(names).items()}
+
+
 def _assign_categories(articles: list[Article]) -> list[Category]:
-    names = group_names(a.category_name for a in articles if a.category_name)
-    categories = {slug: Category(name, slug, category_url(slug)) for slug, name in names.items()}
+    categories = _make_terms((a.category_name for a in articles if a.category_name), category_url)
     for article in articles:
         if article.category_name:
-            category = categories[slugify(article.category_name) or article.category_name]
+            category = categories[term_slug(article.category_name)]
             category.count += 1
             article.category = category
     return sorted(categories.values(), key=lambda c: sort_key(c.name))
+
+
+def _assign_tags(articles: list[Article]) -> list[Category]:
+    """Tags work like categories: "Hà Nội", "Hà nội" and NFD input are one tag (tags without letters are dropped)."""
+    tags = _make_terms((tag for a in articles for tag in a.tags if slugify(tag)), tag_url)
+    for article in articles:
+        article.tag_terms = [tags[slugify(tag)] for tag in article.tags if slugify(tag)]
+        for tag in article.tag_terms:
+            tag.count += 1
+    return sorted(tags.values(), key=lambda t: sort_key(t.name))
 
 
 def _assign_urls(articles: list[Article], config: SiteConfig, diagnostics: Diagnostics) -> None:
@@ -87,18 +101,20 @@ def _assign_urls(articles: list[Article], config: SiteConfig, diagnostics: Diagn
         article.url = url
 
 
-def assemble_site(
-    config: SiteConfig, articles: list[Article], options: BuildOptions, diagnostics: Diagnostics
-) -> Site:
+def assemble_site(config: SiteConfig, articles: list[Article], options: BuildOptions, diagnostics: Diagnostics) -> Site:
     published = [a for a in articles if is_published(a, options)]
     categories = _assign_categories(published)
+    tags = _assign_tags(published)
     _assign_urls(published, config, diagnostics)
     published.sort(key=newest_first)
     by_category: dict[str, list[Article]] = defaultdict(list)
+    by_tag: dict[str, list[Article]] = defaultdict(list)
     for article in published:
         if article.category:
             by_category[article.category.slug].append(article)
-    site = Site(config, published, categories, dict(by_category))
+        for tag in article.tag_terms:
+            by_tag[tag.slug].append(article)
+    site = Site(config, published, categories, dict(by_category), tags=tags, tag_articles=dict(by_tag))
     site.index_of = {article.url: index for index, article in enumerate(published)}
     return site
 
@@ -112,19 +128,8 @@ def neighbours(site: Site, article: Article) -> tuple[Article | None, Article | 
 
 
 def other_news(site: Site, article: Article) -> list[Article]:
-    """The newest other articles of the same category, topped up from the whole site."""
-    limit = site.config.other_news
-    if limit == 0:
-        return []
-    chosen: list[Article] = []
-    pools = [site.category_articles.get(article.category.slug, []) if article.category else [], site.articles]
-    for pool in pools:
-        for candidate in pool:
-            if len(chosen) == limit:
-                return chosen
-            if candidate is not article and candidate not in chosen:
-                chosen.append(candidate)
-    return chosen
+    """ "Các tin tức khác": the most related articles (see :mod:`cumthidua.related`)."""
+    return related_articles(site, article)
 
 
 def paginate(articles: list[Article], base: str, per_page: int) -> list[tuple[list[Article], Pagination]]:
@@ -142,20 +147,33 @@ def _listing_title(name: str, pagination: Pagination, site: Site, page_word: str
     return f"{name}{suffix} | {site.config.title}"
 
 
+def listing_pages(
+    site: Site, ui: dict[str, str], kind: str, name: str, base: str, articles: list[Article], data: dict
+) -> list[Page]:
+    """The numbered pages of one listing (category, tag, archive), rendered with ``<kind>.html``."""
+    return [
+        Page(kind, pagination.pages[pagination.number - 1].path, f"{kind}.html",
+             _listing_title(name, pagination, site, ui.get("page", "Trang")), site.config.description,
+             {**data, "articles": chunk, "pagination": pagination})
+        for chunk, pagination in paginate(articles, base, site.config.per_page)
+    ]  # fmt: skip
+
+
 def site_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     """Every page of the site, in a fixed order."""
     pages: list[Page] = []
     page_word = ui.get("page", "Trang")
     for articles, pagination in paginate(site.articles, "", site.config.per_page):
-        title = site.config.title if pagination.number == 1 else _listing_title(site.config.title, pagination, site, page_word)
+        title = (
+            site.config.title
+            if pagination.number == 1
+            else _listing_title(site.config.title, pagination, site, page_word)
+        )
         pages.append(Page("home", pagination.pages[pagination.number - 1].path, "home.html", title,
                           site.config.description, {"articles": articles, "pagination": pagination}))  # fmt: skip
     for category in site.categories:
         listing = site.category_articles.get(category.slug, [])
-        for articles, pagination in paginate(listing, category.url, site.config.per_page):
-            pages.append(Page("category", pagination.pages[pagination.number - 1].path, "category.html",
-                              _listing_title(category.name, pagination, site, page_word), site.config.description,
-                              {"category": category, "articles": articles, "pagination": pagination}))  # fmt: skip
+        pages += listing_pages(site, ui, "category", category.name, category.url, listing, {"category": category})
     for article in site.articles:
         newer, older = neighbours(site, article)
         pages.append(Page("article", article.url, "article.html", f"{article.title} | {site.config.title}",

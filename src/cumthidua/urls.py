@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import posixpath
 import re
+from urllib.parse import urlsplit
 
 from .models import Article
 
 CATEGORY_PREFIX = "chuyen-muc"
+TAG_PREFIX = "tu-khoa"
 PAGE_SEGMENT = "page"
 _EXTERNAL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|//|#)")
 
@@ -27,6 +29,15 @@ def permalink(pattern: str, article: Article, slug: str) -> str:
 
 def category_url(slug: str) -> str:
     return f"{CATEGORY_PREFIX}/{slug}/"
+
+
+def tag_url(slug: str) -> str:
+    return f"{TAG_PREFIX}/{slug}/"
+
+
+def archive_url(year: int, month: int | None = None) -> str:
+    """Year archive ``2020/``, month archive ``2020/07/`` (beside the articles they list)."""
+    return f"{year:04d}/" if month is None else f"{year:04d}/{month:02d}/"
 
 
 def page_url(base: str, number: int) -> str:
@@ -59,6 +70,19 @@ def absolute_url(base_url: str, path: str) -> str:
     if _EXTERNAL.match(path):
         return path
     return base_url + path.lstrip("/")
+
+
+def base_path(base_url: str) -> str:
+    """The path part of ``base_url``: ``/tin-tuc/`` for ``https://example.org/tin-tuc/``."""
+    path = urlsplit(base_url).path or "/"
+    return path if path.endswith("/") else path + "/"
+
+
+def root_relative_url(base_url: str, target: str) -> str:
+    """A link that works from any depth (the 404 page): ``/tin-tuc/static/style.css``."""
+    if _EXTERNAL.match(target):
+        return target
+    return base_path(base_url) + target.lstrip("/")
 
 
 def is_safe_path(path: str) -> bool:
