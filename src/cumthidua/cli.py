@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
 from .build import BuildRequest, BuildResult, build
-from .diagnostics import UsageError, display_path
+from .console import Console
+from .diagnostics import Diagnostics, UsageError, display_path
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -19,9 +21,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """--quiet/--verbose, accepted before or after the command name."""
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS, help="show errors only")
+    loudness.add_argument(
+        "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help="also show how long each stage takes"
+    )
+
+
+def add_build_arguments(parser: argparse.ArgumentParser, output: bool = True) -> None:
     parser.add_argument("--source", "-s", type=Path, default=Path("content"), help="content folder (default: content)")
-    parser.add_argument("--output", "-o", type=Path, default=Path("public"), help="output folder (default: public)")
+    if output:
+        parser.add_argument("--output", "-o", type=Path, default=Path("public"), help="output folder (default: public)")
     parser.add_argument("--config", "-c", type=Path, default=None, help="config file (default: site.yaml)")
     parser.add_argument("--base-url", default=None, help="public URL of the site, e.g. https://example.org/tin-tuc/")
     parser.add_argument("--drafts", action="store_true", help="include articles with draft: true")
@@ -31,17 +43,41 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="cumthidua", description="Static news-portal generator for Vietnamese newsrooms.")
     parser.add_argument("--version", action="version", version=f"cumthidua {__version__}")
+    add_output_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     build_parser = commands.add_parser("build", help="build the site into the output folder")
     add_build_arguments(build_parser)
     build_parser.add_argument("--clean", action="store_true", help="rewrite every output file and drop the cache")
+    add_editor_commands(commands)
+    for command in commands.choices.values():
+        add_output_arguments(command)
     return parser
+
+
+def add_editor_commands(commands: argparse._SubParsersAction) -> None:
+    """serve, new, check and import: the editor's day."""
+    serve_parser = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on every change")
+    add_build_arguments(serve_parser)
+    serve_parser.set_defaults(output=None)  # a private temporary folder, never public/ unless asked
+    serve_parser.add_argument("--port", "-p", type=int, default=8000, help="port to serve on (default: 8000)")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1)")
+    new_parser = commands.add_parser("new", help="create a new article file with its front matter filled in")
+    new_parser.add_argument("title", help='the title, e.g. "Hội nghị sơ kết 6 tháng đầu năm"')
+    new_parser.add_argument("--category", help="category; the file goes in content/<category-slug>/")
+    new_parser.add_argument("--source", "-s", type=Path, default=Path("content"), help="content folder")
+    new_parser.add_argument("--config", "-c", type=Path, default=None, help="config file (default: site.yaml)")
+    check_parser = commands.add_parser("check", help="check content, config, templates and links; write nothing")
+    add_build_arguments(check_parser, output=False)
+    import_parser = commands.add_parser("import", help="turn old portal pages (.txt dumps, saved .html) into articles")
+    import_parser.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR", help="pages or folders of pages")
+    import_parser.add_argument("--to", type=Path, default=Path("content"), help="where articles go (default: content)")
+    import_parser.add_argument("--category", help="category to give every imported article")
 
 
 def request_from(args: argparse.Namespace) -> BuildRequest:
     return BuildRequest(
         content_dir=args.source,
-        output_dir=args.output,
+        output_dir=getattr(args, "output", None) or Path("public"),
         config_path=args.config,
         base_url=args.base_url,
         drafts=args.drafts,
@@ -50,19 +86,85 @@ def request_from(args: argparse.Namespace) -> BuildRequest:
     )
 
 
-def report(result: BuildResult) -> int:
-    for diagnostic in result.diagnostics.sorted():
-        print(diagnostic.format(), file=sys.stderr)
+def error_count(diagnostics: Diagnostics) -> str:
+    count = len(diagnostics.errors)
+    return f"{count} error{'s' if count != 1 else ''}"
+
+
+def report(result: BuildResult, console: Console | None = None) -> int:
+    console = console or Console()
+    console.diagnostics(result.diagnostics.sorted())
     if not result.ok:
-        count = len(result.diagnostics.errors)
-        print(f"cumthidua: {count} error{'s' if count != 1 else ''}; the output folder was not changed", file=sys.stderr)
+        console.error(f"cumthidua: {error_count(result.diagnostics)}; the output folder was not changed")
         return EXIT_CONTENT
     stats = result.stats
-    print(
+    changes = f"{stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed"
+    console.info(
         f"Built {result.articles} articles, {result.pages} pages in {result.seconds:.2f} s "
-        f"({stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed) → {display_path(result.output_dir)}"
+        f"({changes}) → {display_path(result.output_dir)}"
     )
     return EXIT_OK
+
+
+def run_build(args: argparse.Namespace, console: Console) -> int:
+    progress = console.progress()
+    result = build(request_from(args), progress)
+    progress.report_timings()
+    return report(result, console)
+
+
+def run_serve(args: argparse.Namespace, console: Console) -> int:
+    from .serve import serve  # watchdog and http.server load only when serving
+
+    return serve(request_from(args), args.host, args.port, console, output_given=args.output is not None)
+
+
+def run_check(args: argparse.Namespace, console: Console) -> int:
+    from .check import check
+
+    progress = console.progress()
+    result = check(request_from(args), progress)
+    progress.report_timings()
+    console.diagnostics(result.diagnostics.sorted())
+    if not result.ok:
+        console.error(f"cumthidua: {error_count(result.diagnostics)}")
+        return EXIT_CONTENT
+    console.info(f"No problems: {result.articles} articles, {result.pages} pages checked in {result.seconds:.2f} s")
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace, console: Console) -> int:
+    from .config import load_config
+    from .new import ArticleExists, new_article
+
+    if not args.source.is_dir():
+        raise UsageError(f"content folder not found: {args.source}")
+    diagnostics = Diagnostics()
+    config = load_config(args.config or args.source.resolve().parent / "site.yaml", diagnostics)
+    if diagnostics:
+        console.diagnostics(diagnostics.sorted())
+        return EXIT_CONTENT
+    try:
+        path = new_article(args.source, config, args.title, datetime.now(UTC), args.category)
+    except ArticleExists as exc:
+        console.error(f"cumthidua: error: {display_path(exc.path)} already exists; edit it or choose another title")
+        return EXIT_CONTENT
+    console.info(f"Created {display_path(path)}")
+    return EXIT_OK
+
+
+def run_import(args: argparse.Namespace, console: Console) -> int:
+    from .importer import describe, import_pages
+
+    result = import_pages(args.inputs, args.to, args.category)
+    for line in describe(result):
+        console.info(line)
+    console.diagnostics(result.failed)
+    console.info(f"Imported {len(result.imported)}, skipped {len(result.skipped)}, failed {len(result.failed)}")
+    return EXIT_CONTENT if result.failed else EXIT_OK
+
+
+COMMANDS = {"build": run_build, "serve": run_serve, "check": run_check, "new": run_new, "import": run_import}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,11 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    console = Console(quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))
     try:
-        if args.command == "build":
-            return report(build(request_from(args)))
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args, console)
     except UsageError as exc:
-        print(f"cumthidua: error: {exc}", file=sys.stderr)
+        console.error(f"cumthidua: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("cumthidua: interrupted", file=sys.stderr)

@@ -1,0 +1,124 @@
+"""What the terminal shows: problems, a progress bar on slow builds, one summary line.
+
+Kept apart from :mod:`cumthidua.build` so building never depends on a
+terminal: the build reports ``(stage, done, total)`` to a callback and this
+module decides whether and how to draw it. Colour only on a terminal and
+never with ``NO_COLOR`` (https://no-color.org).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from tqdm import tqdm
+
+from .diagnostics import Diagnostic
+
+PROGRESS_DELAY = 1.0  # seconds before a bar appears: quick builds stay quiet
+_STYLES = {"error": "1;31", "warning": "1;33", "ok": "32", "dim": "2"}
+_STAGE_NAMES = {
+    "config": "reading site.yaml",
+    "read": "reading articles",
+    "assemble": "assembling the site",
+    "render": "rendering pages",
+    "write": "writing files",
+}
+
+
+def wants_colour(stream: TextIO) -> bool:
+    """Colour only on a terminal that is not ``dumb``, and never with NO_COLOR set."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+@dataclass
+class Console:
+    """Where messages go, how loud they are and whether they are coloured."""
+
+    quiet: bool = False
+    verbose: bool = False
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+
+    def paint(self, text: str, style: str, stream: TextIO) -> str:
+        return f"\033[{_STYLES[style]}m{text}\033[0m" if wants_colour(stream) else text
+
+    def info(self, message: str) -> None:
+        """Normal output: the summary, what a command did. Silent with --quiet."""
+        if not self.quiet:
+            print(message, file=self.out, flush=True)
+
+    def detail(self, message: str) -> None:
+        """Only with --verbose."""
+        if self.verbose and not self.quiet:
+            print(self.paint(message, "dim", self.out), file=self.out, flush=True)
+
+    def error(self, message: str) -> None:
+        """Always shown, on stderr."""
+        print(message, file=self.err, flush=True)
+
+    def diagnostics(self, items: Iterable[Diagnostic]) -> None:
+        for item in items:
+            if item.severity != "error" and self.quiet:
+                continue
+            label = f": {item.severity}: "
+            text = item.format().replace(label, ": " + self.paint(item.severity, item.severity, self.err) + ": ", 1)
+            self.error(text)
+
+    def progress(self) -> BuildProgress:
+        return BuildProgress(self)
+
+
+class BuildProgress:
+    """A build's progress callback: times each stage, draws a bar when it is slow."""
+
+    def __init__(self, console: Console, delay: float = PROGRESS_DELAY):
+        self.console = console
+        self.delay = delay
+        self.started = time.perf_counter()
+        self.stage = ""
+        self.stage_started = self.started
+        self.timings: dict[str, float] = {}
+        self.bar: tqdm | None = None
+
+    @property
+    def can_draw(self) -> bool:
+        stream = self.console.err
+        return not self.console.quiet and bool(getattr(stream, "isatty", None) and stream.isatty())
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if stage != self.stage:
+            self._finish_stage(now)
+            self.stage, self.stage_started = stage, now
+        if stage == "done":
+            self.close()
+            return
+        if self.bar is None and self.can_draw and now - self.started >= self.delay:
+            self.bar = tqdm(total=total, file=self.console.err, leave=False, unit="", dynamic_ncols=True)
+        if self.bar is not None:
+            if self.bar.total != total or self.bar.desc != _STAGE_NAMES.get(stage, stage):
+                self.bar.reset(total=total)
+                self.bar.set_description(_STAGE_NAMES.get(stage, stage), refresh=False)
+            self.bar.update(done - self.bar.n)
+
+    def _finish_stage(self, now: float) -> None:
+        if self.stage:
+            self.timings[self.stage] = self.timings.get(self.stage, 0.0) + now - self.stage_started
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def report_timings(self) -> None:
+        """Per-stage times, for --verbose."""
+        for stage, seconds in self.timings.items():
+            self.console.detail(f"  {_STAGE_NAMES.get(stage, stage):<22} {seconds * 1000:8.1f} ms")

@@ -1,0 +1,48 @@
+/* cumthidua serve: reload this page after each successful rebuild; show build errors on top of it.
+   Injected by the development server only, never written into a built site. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var loadedBuild = script ? Number(script.getAttribute("data-build")) : 0;
+  var overlay = null;
+
+  function showErrors(errors) {
+    if (!errors.length) {
+      if (overlay) { overlay.remove(); overlay = null; }
+      return;
+    }
+    if (!overlay) {
+      overlay = document.createElement("div");
+      overlay.id = "cumthidua-errors";
+      overlay.setAttribute("role", "alert");
+      overlay.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;padding:2rem;" +
+        "background:rgba(24,24,24,.94);color:#fff;font:15px/1.5 ui-monospace,monospace;";
+      document.body.appendChild(overlay);
+    }
+    overlay.textContent = "";
+    var heading = document.createElement("h2");
+    heading.textContent = "Không dựng được trang (build failed)";
+    heading.style.cssText = "color:#ff8a80;margin:0 0 1rem;font-size:1.3rem;";
+    var list = document.createElement("pre");
+    list.style.cssText = "white-space:pre-wrap;margin:0 0 1rem;";
+    list.textContent = errors.join("\n");
+    var hint = document.createElement("p");
+    hint.textContent = "Đang hiển thị bản dựng tốt gần nhất. Sửa tệp và lưu lại: trang sẽ tự tải lại.";
+    overlay.appendChild(heading);
+    overlay.appendChild(list);
+    overlay.appendChild(hint);
+  }
+
+  function onState(state) {
+    if (state.build > 0 && state.build !== loadedBuild) {
+      window.location.reload();
+      return;
+    }
+    showErrors(state.errors);
+  }
+
+  if (window.EventSource) {
+    var events = new EventSource("/__cumthidua/events");
+    events.addEventListener("build", function (event) { onState(JSON.parse(event.data)); });
+  }
+})();
