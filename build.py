@@ -12,6 +12,8 @@ from cumthidua.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    if not args or args[0].startswith("-"):
+    if "--serve" in args:
+        args = ["serve", *(a for a in args if a != "--serve")]
+    elif not args or args[0].startswith("-"):
         args = ["build", *args]
     sys.exit(main(args))

@@ -203,7 +203,7 @@ class Rebuilder:
 
     def run(self, changed: set[Path] | None = None) -> None:
         if changed:
-            names = sorted(display_path(p) for p in changed)
+            names = sorted(display_path(p) for p in changed if not p.is_dir()) or ["a folder"]
             shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
             self.console.info(f"Changed: {shown}")
         try:

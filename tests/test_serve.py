@@ -1,0 +1,254 @@
+"""``cumthidua serve`` driven for real: a subprocess on a free port, files changed under it.
+
+Every wait is bounded, so a broken server fails the test instead of hanging the suite.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import ROOT, SiteDir
+
+WAIT = 30.0  # seconds: generous for a loaded CI machine; never reached when things work
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = WAIT) -> object:
+    """Poll until ``condition()`` is truthy and return it; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+class Server:
+    """``python -m cumthidua serve --port 0`` in a site folder, with its output collected."""
+
+    def __init__(self, site: SiteDir, *args: str):
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "cumthidua", "serve", "--port", "0", *args],
+            cwd=site.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
+            threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
+        found = wait_for(lambda: re.search(r"Serving (http://\S+) from (.+) \(", self.out), "the server to start")
+        self.url, self.output_dir = found.group(1), Path(found.group(2))
+
+    @staticmethod
+    def _collect(stream, lines: list[str]) -> None:
+        for line in stream:
+            lines.append(line)
+
+    @property
+    def out(self) -> str:
+        return "".join(self.stdout)
+
+    @property
+    def err(self) -> str:
+        return "".join(self.stderr)
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=10) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode("utf-8")
+
+    def status(self) -> dict:
+        return json.loads(self.get("__cumthidua/status")[1])
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=WAIT)
+            pytest.fail("serve did not stop on Ctrl-C")
+
+
+class EventListener:
+    """A browser's view of the reload channel: every ``build`` event it receives.
+
+    The stream ends when the server stops (closing it from here would block until the next keep-alive).
+    """
+
+    def __init__(self, url: str):
+        self.events: list[dict] = []
+        self.response = urllib.request.urlopen(url + "__cumthidua/events", timeout=WAIT)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.response:
+                line = raw.decode("utf-8").rstrip("\n")
+                if line.startswith("data: "):
+                    self.events.append(json.loads(line[len("data: ") :]))
+        except (OSError, ValueError):
+            return
+
+
+@pytest.fixture
+def serve(site: SiteDir):
+    servers: list[Server] = []
+
+    def start(*args: str) -> Server:
+        servers.append(Server(site, *args))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def page_title(html: str) -> str:
+    heading = BeautifulSoup(html, "html.parser").select_one("h1.article-title")
+    return heading.get_text() if heading else ""
+
+
+def test_serve_rebuilds_on_change_and_signals_open_pages(site: SiteDir, serve) -> None:
+    article = site.article("tin-a.md", "Tin A", body="Nội dung đầu tiên.")
+    site.article("tin-b.md", "Tin B", date="15/07/2020 - 09:00 AM")
+    server = serve()
+    status, html = server.get("2020/07/tin-a/")
+    assert status == 200 and page_title(html) == "Tin A"
+    assert 'src="/__cumthidua/live-reload.js" data-build="1"' in html
+    built = (server.output_dir / "2020/07/tin-a/index.html").read_text("utf-8")
+    assert "Tin A" in built and "__cumthidua" not in built  # injected when served, never written
+
+    listener = EventListener(server.url)
+    wait_for(lambda: listener.events, "the first reload event")
+    assert listener.events[0]["build"] == 1 and listener.events[0]["errors"] == []
+
+    article.write_text(article.read_text("utf-8").replace("Nội dung đầu tiên.", "Nội dung đã sửa."), "utf-8")
+    wait_for(lambda: "Nội dung đã sửa." in server.get("2020/07/tin-a/")[1], "the changed page")
+    wait_for(lambda: any(e["build"] >= 2 for e in listener.events), "a reload signal for the new build")
+
+    site.article("tin-c.md", "Tin C mới", date="16/07/2020 - 10:00 AM")
+    wait_for(lambda: server.get("2020/07/tin-c-moi/")[0] == 200, "the new article's page")
+    assert "Tin C mới" in server.get("")[1]  # listings follow too
+
+
+def test_serve_coalesces_a_burst_of_changes_into_few_rebuilds(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    server = serve()
+    for number in range(30):  # like a git pull: many files at once
+        site.article(f"tin-{number:02d}.md", f"Tin số {number}", date="15/07/2020 - 09:00 AM")
+    wait_for(lambda: server.get("2020/07/tin-so-29/")[0] == 200, "the last article of the burst")
+    wait_for(lambda: server.status()["build"] >= 2 and not server.status()["errors"], "the rebuild")
+    assert 2 <= server.status()["build"] < 30
+
+
+def test_serve_shows_errors_and_keeps_the_last_good_site(site: SiteDir, serve) -> None:
+    article = site.article("tin-a.md", "Tin A")
+    server = serve()
+    listener = EventListener(server.url)
+    good = article.read_text("utf-8")
+    article.write_text(good.replace("14/07/2020 - 04:29 PM", "ngày mai"), "utf-8")
+
+    errors = wait_for(lambda: server.status()["errors"], "the build error")
+    assert re.match(r"content/tin-a\.md:3:7: error: `date`: cannot read date", errors[0])
+    wait_for(lambda: "content/tin-a.md:3:7: error:" in server.err, "the error in the terminal")
+    wait_for(lambda: any(e["errors"] for e in listener.events), "the error to reach the page's overlay")
+    status, html = server.get("2020/07/tin-a/")
+    assert status == 200 and page_title(html) == "Tin A"  # the last good page is still served
+    assert server.status()["build"] == 1
+
+    article.write_text(good.replace("Tin A", "Tin A đã sửa"), "utf-8")
+    wait_for(lambda: not server.status()["errors"], "the error to clear")
+    assert server.status()["build"] == 2
+    wait_for(lambda: any(e["build"] == 2 and not e["errors"] for e in listener.events), "the clear signal")
+    assert page_title(server.get("2020/07/tin-a-da-sua/")[1]) == "Tin A đã sửa"
+
+
+def test_serve_removes_the_pages_of_deleted_and_renamed_articles(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    old = site.article("tin-b.md", "Tin B")
+    server = serve()
+    assert server.get("2020/07/tin-a/")[0] == 200
+    (site.content / "tin-a.md").unlink()
+    wait_for(lambda: server.get("2020/07/tin-a/")[0] == 404, "the deleted article's page to go")
+    status, html = server.get("2020/07/tin-a/")
+    assert 'src="/__cumthidua/live-reload.js"' in html  # a 404 page reloads too when the page comes back
+
+    old.write_text(old.read_text("utf-8").replace('"Tin B"', '"Tin B đổi tên"'), "utf-8")
+    old.rename(site.content / "tin-b-doi-ten.md")
+    wait_for(lambda: server.get("2020/07/tin-b-doi-ten/")[0] == 200, "the renamed article's page")
+    assert server.get("2020/07/tin-b/")[0] == 404
+
+
+def test_serve_stops_cleanly_on_ctrl_c_and_never_writes_public(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    server = serve()
+    assert server.output_dir.is_dir()
+    EventListener(server.url)  # an open event stream must not keep the server alive
+    code = server.stop()
+    assert code in (0, 130)
+    assert "Traceback" not in server.err
+    assert "Stopped." in server.out
+    assert not server.output_dir.exists()  # the private build folder is removed
+    assert not site.output.exists()  # public/ is only written by `build`
+
+
+def test_serve_with_output_builds_there(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    server = serve("--output", "xem-truoc")
+    assert (site.root / "xem-truoc/2020/07/tin-a/index.html").is_file()
+    server.stop()
+    assert (site.root / "xem-truoc/2020/07/tin-a/index.html").is_file()  # the user's folder is kept
+
+
+def test_serve_refuses_a_port_in_use(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    server = serve()
+    port = server.url.rsplit(":", 1)[1].strip("/")
+    result = site.run("serve", "--port", port)
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+
+
+def test_build_py_serve_maps_to_serve() -> None:
+    """``python build.py --serve`` from a checkout serves the sample site."""
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "build.py", "--serve", "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    threading.Thread(target=Server._collect, args=(process.stdout, lines), daemon=True).start()
+    try:
+        found = wait_for(lambda: re.search(r"Serving (http://\S+)", "".join(lines)), "the sample site to be served")
+        with urllib.request.urlopen(found.group(1), timeout=10) as response:
+            assert "Cụm thi đua" in response.read().decode("utf-8")
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=WAIT) in (0, 130)
