@@ -37,6 +37,7 @@ _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{4}(?:\s*-\s*\d{1,2}:\d{2}(?:\s*[AaPp]\
 _SIGNATURE_MAX_LENGTH = 60
 _SIGNATURE_MAX_WORDS = 8
 _ASCII_SPACE = " \t\r\n\f\v"
+_BREAK = "\x00"  # stands for <br> while HTML white space is collapsed
 _HASH_LINE = re.compile(r'^import_hash:\s*"?([0-9a-f]+)"?\s*$', re.MULTILINE)
 
 
@@ -129,10 +130,11 @@ def _paragraph_text(element: Tag) -> str:
     for node in element.descendants:
         if isinstance(node, Tag):
             if node.name == "br":
-                parts.append("\n")
+                parts.append(_BREAK)
         elif type(node) is NavigableString:  # not comments or doctypes
             parts.append(str(node))
-    lines = [re.sub(f"[{_ASCII_SPACE}]+", " ", line).strip(_ASCII_SPACE) for line in "".join(parts).split("\n")]
+    text = re.sub(f"[{_ASCII_SPACE}]+", " ", "".join(parts))  # source line breaks are spaces in HTML
+    lines = [line.strip(_ASCII_SPACE) for line in text.split(_BREAK)]
     return "\n".join(line for line in lines if line)
 
 
@@ -193,7 +195,7 @@ def markdown_line(text: str) -> str:
     escaped = _LINE_START.sub(lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), escaped)
     # Markdown trims white space around a paragraph's lines; keep a non-breaking space there as an entity.
     start = len(escaped) - len(escaped.lstrip())
-    end = len(escaped.rstrip())
+    end = max(len(escaped.rstrip()), start)
     return _entities(escaped[:start]) + escaped[start:end] + _entities(escaped[end:])
 
 
