@@ -63,3 +63,16 @@ def test_permalink_cannot_escape_the_output_folder():
 def test_invalid_yaml_points_at_the_line():
     _, errors = parse("title: x\nper_page: [1,\n")
     assert errors and errors[0].startswith("site.yaml:3:")
+
+
+def test_portal_keys_are_typed_and_validated():
+    config, errors = parse("related: {category: 2, tags: 0.5}\nfeed_items: 5\nfeed_full_content: true\n")
+    assert errors == []
+    assert (config.related.category, config.related.tags, config.related.recency) == (2.0, 0.5, 1.0)
+    assert (config.feed_items, config.feed_full_content) == (5, True)
+    _, errors = parse("related: {tag: 1, recency: -1}\nfeed_items: -2\nfeed_full_content: 'có'\n")
+    text = "\n".join(errors)
+    assert "unknown key `related.tag`" in text
+    assert "`related.recency` must be a number, 0 or more" in text
+    assert "site.yaml:2:13: error: `feed_items` must be a positive number" in text
+    assert "`feed_full_content` must be true or false" in text

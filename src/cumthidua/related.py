@@ -15,6 +15,7 @@ nearer ones, so the answer is the same as scoring every article.
 from __future__ import annotations
 
 from bisect import bisect_left
+from datetime import timedelta
 
 from .models import Article, Site
 
@@ -33,9 +34,26 @@ def closeness(a: Article, b: Article) -> float:
 
 
 def _nearest(pool: list[Article], article: Article, limit: int) -> list[Article]:
-    """Up to ``limit`` articles each side of ``article`` in a newest-first list."""
+    """The ``limit`` articles of a newest-first list closest in time to ``article``, plus any as close as the last."""
+
+    def gap(index: int) -> timedelta:
+        return abs(pool[index].date - article.date)
+
     position = bisect_left(pool, newest_first(article), key=newest_first)
-    return pool[max(0, position - limit) : position + limit + 1]
+    newer, older = position - 1, position  # gaps only grow going outwards on both sides
+    found: list[Article] = []
+    cutoff: timedelta | None = None
+    while newer >= 0 or older < len(pool):
+        take_newer = older >= len(pool) or (newer >= 0 and gap(newer) <= gap(older))
+        index = newer if take_newer else older
+        if cutoff is not None and gap(index) > cutoff:
+            break
+        newer, older = (newer - 1, older) if take_newer else (newer, older + 1)
+        if pool[index] is not article:
+            found.append(pool[index])
+            if len(found) == limit:
+                cutoff = gap(index)
+    return found
 
 
 def _candidates(site: Site, article: Article, limit: int) -> dict[int, Article]:

@@ -1,0 +1,72 @@
+"""Unit tests for links.py: resolving, checking and rewriting internal links."""
+
+from __future__ import annotations
+
+import pytest
+
+from cumthidua.links import check_links, link_target, page_links, rewrite_site_links
+from cumthidua.urls import relative_url
+
+
+@pytest.mark.parametrize(
+    ("page", "href", "root", "expected"),
+    [
+        ("2020/07/x/index.html", "../../../static/style.css", "/", "static/style.css"),
+        ("2020/07/x/index.html", "../../../", "/", "index.html"),
+        ("2020/07/x/index.html", "../y/", "/", "2020/07/y/index.html"),
+        ("2020/07/x/index.html", "../y/#tieu-de", "/", "2020/07/y/index.html"),
+        ("2020/07/x/index.html", "../y/?a=1", "/", "2020/07/y/index.html"),
+        ("index.html", "chuy%C3%AAn/", "/", "chuyên/index.html"),
+        ("404.html", "/tin-tuc/static/style.css", "/tin-tuc/", "static/style.css"),
+        ("404.html", "/tin-tuc", "/tin-tuc/", "index.html"),
+        ("404.html", "/static/style.css", "/tin-tuc/", ""),  # outside the sub-path
+        ("index.html", "../ngoai/", "/", ""),  # leaves the output folder
+        ("index.html", "https://example.org/", "/", None),
+        ("index.html", "//cdn.example.org/x.js", "/", None),
+        ("index.html", "mailto:toasoan@example.org", "/", None),
+        ("index.html", "#main", "/", None),
+    ],
+)
+def test_link_target(page: str, href: str, root: str, expected: str | None):
+    assert link_target(page, href, root) == expected
+
+
+def test_check_links_reports_only_broken_internal_links():
+    home = (
+        b'<a href="2020/07/x/">x</a> <a href="2020/07/y/">y</a> <img src="static/a.png"> <a href="https://e.org/">e</a>'
+    )
+    article = b'<link rel="stylesheet" href="../../../static/style.css"><a href="../../../">home</a>'
+    pages = [("index.html", home, "templates/home.html"), ("2020/07/x/index.html", article, "content/x.md")]
+    broken = check_links(pages, files=["static/style.css"])
+    assert [(b.source, b.target, b.page) for b in broken] == [
+        ("templates/home.html", "2020/07/y/", "index.html"),
+        ("templates/home.html", "static/a.png", "index.html"),
+    ]
+    assert broken[0].message == "broken link to 2020/07/y/ (on /index.html)"
+
+
+def test_check_links_follows_meta_refresh_and_skips_non_html():
+    alias = b'<meta http-equiv="refresh" content="0; url=../../moi/">'
+    pages = [("cu/bai/index.html", alias, "content/a.md"), ("feed.xml", b'<a href="nowhere/">', "x")]
+    assert [b.target for b in check_links(pages)] == ["../../moi/"]
+
+
+def test_broken_link_is_located_in_its_source_file(tmp_path):
+    source = tmp_path / "a.md"
+    source.write_text("---\ntitle: A\n---\nXem [bài](/2019/khong-co/).\n", "utf-8")
+    page = b'<p>Xem <a href="../../../2019/khong-co/">b\xc3\xa0i</a>.</p>'
+    (broken,) = check_links([("2020/07/a/index.html", page, str(source))])
+    assert (broken.line, broken.col) == (4, 11)
+
+
+def test_page_links_gives_positions():
+    assert page_links('<p>\n  <a href="x/">x</a></p>') == [("x/", 2, 3)]
+
+
+def test_rewrite_site_links_only_touches_site_absolute_links():
+    html = '<a href="/2020/07/x/">x</a> <img src="/static/a.png" alt=""> <a href="//cdn.org/y">y</a> <a href="z/">z</a>'
+    rewritten = rewrite_site_links(html, lambda target: relative_url("2021/01/b/", target))
+    assert rewritten == (
+        '<a href="../../../2020/07/x/">x</a> <img src="../../../static/a.png" alt=""> '
+        '<a href="//cdn.org/y">y</a> <a href="z/">z</a>'
+    )
