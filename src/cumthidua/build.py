@@ -14,17 +14,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import incremental
+from .cache import BuildCache, drop_cache, open_cache
 from .config import SiteConfig, load_config
-from .content import parse_article
 from .diagnostics import Diagnostics, UsageError, display_path
 from .images import resolve_images
 from .links import LinkChecker
 from .models import Article, Page, Site
 from .output import OutputWriter, WriteStats
 from .portal import portal_pages
-from .render import Renderer, TemplateProblem
+from .render import Renderer
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
-from .source import find_content, load_source
 from .theme import default_theme_dir, ui_strings
 
 Progress = Callable[[str, int, int], None]
@@ -47,6 +47,8 @@ class BuildRequest:
     future: bool = False
     clean: bool = False
     now: datetime | None = None  # default: SOURCE_DATE_EPOCH or the clock
+    jobs: int | None = None  # worker processes; default: all cores
+    cache: bool = True  # reuse .cumthidua/cache/ of the site (incremental builds)
 
     @property
     def site_root(self) -> Path:
@@ -109,18 +111,15 @@ def check_paths(request: BuildRequest) -> None:
 
 
 def load_articles(
-    content_dir: Path, config: SiteConfig, diagnostics: Diagnostics, progress: Progress = no_progress
+    content_dir: Path,
+    config: SiteConfig,
+    diagnostics: Diagnostics,
+    progress: Progress = no_progress,
+    cache: BuildCache | None = None,
+    jobs: int | None = None,
 ) -> list[Article]:
-    articles = []
-    paths = find_content(content_dir)
-    for done, path in enumerate(paths):
-        progress("read", done, len(paths))
-        source = load_source(path, content_dir, diagnostics)
-        if source is not None:
-            article = parse_article(source, config, diagnostics)
-            if article is not None:
-                articles.append(article)
-    return articles
+    """Every article; with a cache, only files changed since the last build are read and parsed."""
+    return incremental.load_articles(content_dir, config, diagnostics, cache, jobs, progress)
 
 
 def asset_files(request: BuildRequest) -> list[tuple[str, Path]]:
@@ -140,7 +139,7 @@ def template_dirs(request: BuildRequest) -> list[Path]:
 
 
 def prepare(
-    request: BuildRequest, diagnostics: Diagnostics, progress: Progress = no_progress
+    request: BuildRequest, diagnostics: Diagnostics, progress: Progress = no_progress, cache: BuildCache | None = None
 ) -> tuple[Site, list[Page], Renderer]:
     """Everything up to rendering: config, articles, site model, pages, templates."""
     progress("config", 0, 1)
@@ -148,7 +147,7 @@ def prepare(
     if request.base_url is not None:
         base_url = request.base_url if request.base_url.endswith("/") else request.base_url + "/"
         config = replace(config, base_url=base_url)
-    articles = load_articles(request.content_dir, config, diagnostics, progress)
+    articles = load_articles(request.content_dir, config, diagnostics, progress, cache, request.jobs)
     resolve_images(articles, [request.site_root / "static", default_theme_dir() / "static"], diagnostics)
     progress("assemble", 0, 1)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
@@ -168,22 +167,22 @@ def write_site(
     renderer: Renderer,
     diagnostics: Diagnostics,
     progress: Progress = no_progress,
+    cache: BuildCache | None = None,
 ) -> WriteStats:
+    """Render the pages whose inputs changed (all of them without a cache) on all cores, then switch the output."""
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
     links = LinkChecker(renderer.site.config.base_url)
-    for done, page in enumerate(pages):
-        progress("render", done, len(pages))
-        try:
-            rendered = renderer.render(page)
-        except TemplateProblem as problem:
-            diagnostics.error(display_path(problem.path), problem.line, 1, problem.message)
-            continue
-        writer.add(rendered.path, rendered.content, page.source or str(request.config_file))
-        links.add(rendered.path, rendered.content, page.source or renderer.template_file(page.template))
+    page_renderer = incremental.PageRenderer(renderer, cache, request.output_dir, request.jobs)
+    writer_source = lambda page: page.source or str(request.config_file)  # noqa: E731
+    for page, result in page_renderer.run(pages, writer, writer_source, diagnostics, progress):
+        links.add_links(result.path, result.links, page.source or renderer.template_file(page.template))
     progress("write", 0, 1)
     assets = asset_files(request)
     for output_path, source in assets:
         writer.add(output_path, source.read_bytes(), display_path(source))
+    removed = bool(set(writer.previous) - set(writer.files))
+    for path, hrefs, source in page_renderer.kept_links(removed):
+        links.add_links(path, hrefs, source)
     for link in links.broken(path for path, _ in assets):
         diagnostics.error(link.source, link.line, link.col, link.message)
     for problem in writer.problems:
@@ -191,7 +190,9 @@ def write_site(
     if diagnostics:
         writer.abort()
         return WriteStats()
-    return writer.commit()
+    stats = writer.commit()
+    page_renderer.save()
+    return stats
 
 
 def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
@@ -199,10 +200,17 @@ def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResul
     started = time.perf_counter()
     check_paths(request)
     diagnostics = Diagnostics()
-    site, pages, renderer = prepare(request, diagnostics, progress)
-    result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
-    if not diagnostics:
-        result.stats = write_site(request, pages, renderer, diagnostics, progress)
+    if request.clean:
+        drop_cache(request.site_root)
+    cache = open_cache(request.site_root) if request.cache else None
+    try:
+        site, pages, renderer = prepare(request, diagnostics, progress, cache)
+        result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
+        if not diagnostics:
+            result.stats = write_site(request, pages, renderer, diagnostics, progress, cache)
+    finally:
+        if cache is not None:
+            cache.close()
     progress("done", 1, 1)
     result.seconds = time.perf_counter() - started
     return result

@@ -18,6 +18,7 @@ from .build import BuildRequest, BuildResult, Progress, build, no_progress
 def check(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
     """Build into a temporary folder and return the result; the folder is removed."""
     with tempfile.TemporaryDirectory(prefix="cumthidua-check-") as folder:
-        result = build(replace(request, output_dir=Path(folder) / "site", clean=True), progress)
+        # Not clean=True: that would drop the site's build cache, which the check reuses (and does not harm).
+        result = build(replace(request, output_dir=Path(folder) / "site", clean=False), progress)
     result.output_dir = request.output_dir
     return result

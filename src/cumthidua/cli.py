@@ -38,6 +38,9 @@ def add_build_arguments(parser: argparse.ArgumentParser, output: bool = True) ->
     parser.add_argument("--base-url", default=None, help="public URL of the site, e.g. https://example.org/tin-tuc/")
     parser.add_argument("--drafts", action="store_true", help="include articles with draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
+    parser.add_argument(
+        "--jobs", "-j", type=_positive, default=None, metavar="N", help="worker processes (default: all cores)"
+    )
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -83,7 +86,15 @@ def request_from(args: argparse.Namespace) -> BuildRequest:
         drafts=args.drafts,
         future=args.future,
         clean=getattr(args, "clean", False),
+        jobs=getattr(args, "jobs", None),
     )
+
+
+def _positive(text: str) -> int:
+    """A whole number of at least 1, for ``--jobs``."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def error_count(diagnostics: Diagnostics) -> str:

@@ -142,6 +142,12 @@ class LinkChecker:
         if output_path.endswith((".html", ".htm")):
             self.links += [(output_path, href, source) for href, _, _ in page_links(content)]
 
+    def add_links(self, output_path: str, hrefs: Iterable[str] | None, source: str) -> None:
+        """Record a page by its links alone: found by a worker process, or kept from the last build."""
+        self.outputs.add(output_path)
+        if hrefs:
+            self.links += [(output_path, href, source) for href in hrefs]
+
     def broken(self, files: Iterable[str] = ()) -> list[BrokenLink]:
         """Every collected link that leads to no page and to none of ``files``."""
         existing = self.outputs | set(files)

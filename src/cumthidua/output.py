@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,8 @@ class OutputWriter:
     problems: list[OutputProblem] = field(default_factory=list)
     stats: WriteStats = field(default_factory=WriteStats)
     _created_output: bool = False
+    _folders: set[Path] = field(default_factory=set)  # staging folders already made
+    _plain_folders: set[str] = field(default_factory=set)  # output folders known to be real folders
 
     def __post_init__(self) -> None:
         self.output_dir = self.output_dir.resolve()
@@ -97,20 +100,71 @@ class OutputWriter:
         """Record one output file; stage it when it differs from what is there."""
         if not self._check_target(path, source):
             return
+        content_digest, staged = self.stage(path, content)
+        self._account(path, content_digest, len(content) if staged else 0, staged, source)
+
+    def stage(self, path: str, content: bytes) -> tuple[str, bool]:
+        """Write ``content`` to the staging folder unless the output already holds it: (digest, staged).
+
+        Touches only the staging folder, so forked workers may call it; :meth:`record` then checks the target.
+        """
         content_digest = digest(content)
-        self.files[path] = content_digest
-        self.sources[path] = source or path
-        target = self.output_dir / path
-        if not self.rewrite_all and self.previous.get(path) == content_digest and target.is_file():
-            self.stats.unchanged += 1
-            return
+        if not is_safe_path(path) or path.split("/")[0] in (MANIFEST, STAGING):
+            return content_digest, False  # record() reports it
+        if not self.rewrite_all and self.previous.get(path) == content_digest and (self.output_dir / path).is_file():
+            return content_digest, False
         staged = self.staging_dir / path
+        if staged.parent not in self._folders:
+            staged.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(staged.parent)
+        staged.write_bytes(content)
+        return content_digest, True
+
+    def record(self, path: str, content_digest: str, size: int, staged: bool, source: str = "") -> None:
+        """Account for a file :meth:`stage` handled, in this process or in a worker."""
+        if self._check_target(path, source):
+            self._account(path, content_digest, size, staged, source)
+
+    def keep(self, path: str, source: str = "") -> bool:
+        """Keep the file the last build wrote, neither read nor rewritten; False when it is not there as it was."""
+        content_digest = self.previous.get(path)
+        if self.rewrite_all or content_digest is None or not self._is_plain_file(path):
+            return False
+        if path in self.files:
+            self._check_target(path, source)  # reports "produced twice"
+            return True
+        self._account(path, content_digest, 0, False, source)
+        return True
+
+    def _account(self, path: str, content_digest: str, size: int, staged: bool, source: str) -> None:
         if not self.output_dir.exists():
             self._created_output = True
-        staged.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(content)
+        self.files[path] = content_digest
+        self.sources[path] = source or path
+        if not staged:
+            self.stats.unchanged += 1
+            return
         self.staged.append(path)
-        self.stats.bytes += len(content)
+        self.stats.bytes += size
+
+    def _is_plain_file(self, path: str) -> bool:
+        """A regular file reached through real folders only (no links), cheaply: folders are checked once."""
+        if not is_safe_path(path):
+            return False
+        parts = path.split("/")
+        for end in range(1, len(parts)):
+            folder = "/".join(parts[:end])
+            if folder not in self._plain_folders:
+                try:
+                    if not stat.S_ISDIR(os.lstat(self.output_dir / folder).st_mode):
+                        return False
+                except OSError:
+                    return False
+                self._plain_folders.add(folder)
+        try:
+            return stat.S_ISREG(os.lstat(self.output_dir / path).st_mode)
+        except OSError:
+            return False
 
     def abort(self) -> None:
         """Forget everything staged; the output folder is as it was before."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from slugify import slugify as _slugify
 
@@ -38,8 +39,13 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str, max_length: int = SLUG_MAX_LENGTH) -> str:
-    """ASCII slug of a title: lower case, hyphens, ``đ`` → ``d``, never a path."""
+    """ASCII slug of a title: lower case, hyphens, ``đ`` → ``d``, never a path.
+
+    Cached: tags and categories repeat on thousands of articles, and python-slugify
+    costs about 0.1 ms a call.
+    """
     text = nfc(text).replace("đ", "d").replace("Đ", "D")
     return _slugify(text, max_length=max_length, word_boundary=True, save_order=True)
 

@@ -1,0 +1,285 @@
+"""The persistent build cache in ``.cumthidua/cache/`` of the site: safe to delete.
+
+One SQLite file holds
+
+- ``sources``: each content file's size, mtime and digest with its parsed
+  :class:`Article` (without body), so an unchanged file is neither read nor
+  parsed again;
+- ``bodies``: the rendered HTML and plain text of each body, by file digest,
+  loaded only when a page shows them (memory stays flat as the site grows);
+- ``pages``: per output folder, each page's fingerprint, the digest of the
+  bytes it gave and its links, so an unchanged page is neither rendered nor
+  rewritten and the link check still sees it;
+- ``meta``: the key (tool code + config) the parse cache is valid for, and
+  the analysis of the templates by their digest.
+
+The cache never decides what a page contains, only whether work can be
+skipped; everything it stores is keyed by the digests of its inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .models import Article
+
+CACHE_DIR = Path(".cumthidua") / "cache"
+DATABASE = "build-1.sqlite"  # the number changes with the schema
+RACY_SECONDS = 2  # a file changed this close to the cache's write may change again within one mtime tick
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
+CREATE TABLE IF NOT EXISTS sources (
+    relative TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT, checked_ns INTEGER, article BLOB);
+CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, text TEXT);
+CREATE TABLE IF NOT EXISTS pages (
+    output TEXT, path TEXT, fingerprint TEXT, digest TEXT, links BLOB, PRIMARY KEY (output, path));
+"""
+
+
+def tool_key() -> str:
+    """Digest of cumthidua's own code and UI strings: a new version never reuses old results."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted([*package.glob("*.py"), *package.glob("locales/*.yaml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+# -- articles whose body stays in the cache ---------------------------------------------------------------------
+
+_readers: dict[tuple[int, str], sqlite3.Connection] = {}
+_recent: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
+
+
+def _read_body(database: str, digest: str) -> tuple[str, str]:
+    """(html, text) of a body; one read-only connection per process (workers are forked)."""
+    cached = _recent.get((database, digest))
+    if cached is not None:
+        return cached
+    key = (os.getpid(), database)
+    connection = _readers.get(key)
+    if connection is None:
+        connection = _readers[key] = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
+    row = connection.execute("SELECT html, text FROM bodies WHERE digest = ?", (digest,)).fetchone()
+    if row is None:
+        raise LookupError(f"body {digest} missing from the build cache {database}")
+    _recent[(database, digest)] = row
+    if len(_recent) > 16:
+        _recent.popitem(last=False)
+    return row
+
+
+class StoredArticle(Article):
+    """An :class:`Article` whose body and plain text are read from the cache when a page shows them.
+
+    Keeping 100,000 bodies in memory would cost gigabytes; most pages show a
+    title and a summary.
+    """
+
+    @property
+    def body_html(self) -> Any:
+        value = self.__dict__.get("_body_html")
+        if value is None:
+            from markupsafe import Markup
+
+            return Markup(_read_body(self.__dict__["_store"], self.digest)[0])
+        return value
+
+    @body_html.setter
+    def body_html(self, value: Any) -> None:
+        self.__dict__["_body_html"] = value
+
+    @property
+    def text(self) -> str:
+        value = self.__dict__.get("_text")
+        return _read_body(self.__dict__["_store"], self.digest)[1] if value is None else value
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.__dict__["_text"] = value
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_body_html", "_text", "_store")}
+
+
+def stored(article: Article, database: str) -> StoredArticle:
+    """The same article, its body left in the cache (which must hold it)."""
+    state = dict(article.__dict__)
+    state.pop("body_html", None)
+    state.pop("text", None)
+    result = StoredArticle.__new__(StoredArticle)
+    result.__dict__.update(state)
+    result.__dict__["_store"] = database
+    return result
+
+
+# -- the cache file ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceEntry:
+    size: int
+    mtime_ns: int
+    digest: str
+    checked_ns: int  # when the file was last read
+    article: bytes  # pickled StoredArticle
+
+    def matches(self, size: int, mtime_ns: int) -> bool:
+        """Same size and mtime, and the mtime not so close to our read that a same-tick edit could hide."""
+        racy = self.mtime_ns >= self.checked_ns - RACY_SECONDS * 1_000_000_000
+        return self.size == size and self.mtime_ns == mtime_ns and not racy
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    fingerprint: str
+    digest: str  # of the bytes written
+    links: bytes | None  # pickled list of hrefs, HTML pages only
+
+
+class BuildCache:
+    """The cache of one site; every method is a no-op-safe shortcut, never a source of truth."""
+
+    def __init__(self, site_root: Path):
+        self.folder = site_root / CACHE_DIR
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = str((self.folder / DATABASE).resolve())
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get_meta(self, key: str) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else pickle.loads(row[0])
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, pickle.dumps(value, protocol=5)))
+
+    # -- parsed content files
+
+    def sources(self, parse_key: str) -> dict[str, SourceEntry]:
+        """Entries valid for ``parse_key`` (tool code + config): relative path → entry."""
+        if self.get_meta("parse_key") != parse_key:
+            self.db.execute("BEGIN")
+            self.db.execute("DELETE FROM sources")
+            self.db.execute("DELETE FROM bodies")
+            self.set_meta("parse_key", parse_key)
+            self.db.execute("COMMIT")
+            return {}
+        rows = self.db.execute("SELECT relative, size, mtime_ns, digest, checked_ns, article FROM sources")
+        return {row[0]: SourceEntry(*row[1:]) for row in rows}
+
+    def store_sources(self, parsed: list[tuple[str, int, int, int, Article]]) -> None:
+        """Record freshly parsed files (relative path, size, mtime, time read, article with its body)."""
+        if not parsed:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
+            [(article.digest, str(article.body_html), article.text) for *_, article in parsed],
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (relative, size, mtime, article.digest, checked, pickle.dumps(stored(article, self.path), protocol=5))
+                for relative, size, mtime, checked, article in parsed
+            ],
+        )
+        self.db.execute("COMMIT")
+
+    def touch_sources(self, touched: list[tuple[str, int, int, int]]) -> None:
+        """Files read again and found unchanged: (relative path, size, mtime, time read)."""
+        if not touched:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "UPDATE sources SET size = ?, mtime_ns = ?, checked_ns = ? WHERE relative = ?",
+            [(size, mtime, checked, relative) for relative, size, mtime, checked in touched],
+        )
+        self.db.execute("COMMIT")
+
+    def forget_sources(self, relatives: list[str]) -> None:
+        """Files gone or with errors, and bodies no file has any more."""
+        if not relatives:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany("DELETE FROM sources WHERE relative = ?", [(relative,) for relative in relatives])
+        self.db.execute("DELETE FROM bodies WHERE digest NOT IN (SELECT digest FROM sources)")
+        self.db.execute("COMMIT")
+
+    # -- rendered pages
+
+    def pages(self, output: str) -> dict[str, tuple[str, str]]:
+        """Output path → (fingerprint, digest of its bytes) from the last successful build into ``output``."""
+        rows = self.db.execute("SELECT path, fingerprint, digest FROM pages WHERE output = ?", (output,))
+        return {path: (fingerprint, digest) for path, fingerprint, digest in rows}
+
+    def page_links(self, output: str, paths: list[str]) -> dict[str, list[str]]:
+        """The links of pages that were not rendered this time, for the link check."""
+        found: dict[str, list[str]] = {}
+        query = "SELECT path, links FROM pages WHERE output = ? AND path = ?"
+        for path in paths:
+            row = self.db.execute(query, (output, path)).fetchone()
+            if row is not None and row[1] is not None:
+                found[path] = pickle.loads(row[1])
+        return found
+
+    def update_pages(
+        self, output: str, rendered: dict[str, tuple[str | None, str, list[str] | None]], keep: set[str]
+    ) -> None:
+        """After a successful build: new fingerprints of rendered pages; drop pages not in ``keep``."""
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
+            [
+                (output, path, fingerprint, digest, None if links is None else pickle.dumps(links, protocol=5))
+                for path, (fingerprint, digest, links) in rendered.items()
+                if fingerprint is not None
+            ],
+        )
+        self.db.executemany(
+            "DELETE FROM pages WHERE output = ? AND path = ?",
+            [(output, path) for path, (fingerprint, _, _) in rendered.items() if fingerprint is None],
+        )
+        outputs = [folder for (folder,) in self.db.execute("SELECT DISTINCT output FROM pages")]
+        self.db.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in outputs if not Path(o).is_dir()])
+        gone = [path for (path,) in self.db.execute("SELECT path FROM pages WHERE output = ?", (output,))]
+        self.db.executemany(
+            "DELETE FROM pages WHERE output = ? AND path = ?", [(output, p) for p in gone if p not in keep]
+        )
+        self.db.execute("COMMIT")
+
+
+def open_cache(site_root: Path) -> BuildCache | None:
+    """The site's cache, or None when it cannot be used (read-only folder): builds still work.
+
+    A damaged cache file is deleted and started afresh.
+    """
+    for _ in range(2):
+        try:
+            return BuildCache(site_root)
+        except sqlite3.DatabaseError:
+            drop_cache(site_root)
+        except (OSError, sqlite3.Error):
+            return None
+    return None
+
+
+def drop_cache(site_root: Path) -> None:
+    """``--clean``: forget everything cached for this site."""
+    import shutil
+
+    shutil.rmtree(site_root / CACHE_DIR, ignore_errors=True)

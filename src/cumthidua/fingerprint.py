@@ -1,0 +1,264 @@
+"""Page fingerprints: one digest of everything a page's rendering can show.
+
+A page whose fingerprint equals the one of the last build renders to the same
+bytes, so an incremental build neither renders nor rewrites it. This works
+for every kind of page without knowing the kinds: the fingerprint covers
+
+- the tool's code, the config and the UI strings (``context``);
+- the page's template and every template it extends, includes or imports;
+- the page itself (kind, path, title, description) and its ``data``;
+- the template globals its templates name (``categories``, ``archives``...).
+
+Articles are represented by the digest of their file plus what the site
+assigned them (URL, category, tags, image size), so an article's page changes
+when its own file changes, and a listing changes when one of its articles
+does. Other objects are represented by the attributes the page's templates
+can read: ``base.html`` reads ``year`` and ``url`` of each archive, not its
+articles, so a new article does not change every page of the site.
+
+Contract for template helpers: a global function (``structured_data``) may
+read ``site.config`` and the values passed to it, nothing else of the site.
+Anything the encoder does not know makes the page always render: a wrong
+guess costs time, never a stale page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from .models import Article, Site
+
+FORMAT = 1  # bump when the encoding changes
+
+# Article fields parse_article fills from the file alone: covered by the file's digest and the config.
+PARSED_FIELDS = frozenset(
+    {
+        "source", "source_path", "title", "date", "body_html", "summary", "text", "updated", "category_name",
+        "tags", "author", "slug", "explicit_slug", "draft", "aliases", "extra", "positions", "digest",
+    }
+)  # fmt: skip
+_ARTICLE_ASSIGNED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in PARSED_FIELDS)
+
+
+class Unfingerprintable(Exception):
+    """A value whose rendering cannot be predicted: the page is always rendered."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplateInfo:
+    """What a template and everything it pulls in depend on."""
+
+    digest: str  # of the sources of the template and of every template it uses
+    names: frozenset[str]  # variables it reads from outside (globals and page data)
+    attributes: frozenset[str] | None  # attribute names it may read; None: any
+
+
+def digest_of(value: Any) -> str:
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _attribute_names(cls: type) -> tuple[str, ...]:
+    """Data fields and properties: what a template can read of an object."""
+    names = {f.name for f in dataclasses.fields(cls)} if dataclasses.is_dataclass(cls) else set()
+    for klass in cls.__mro__:
+        names.update(name for name, member in vars(klass).items() if isinstance(member, property))
+        if klass is not object and not dataclasses.is_dataclass(cls):
+            names.update(name for name in vars(klass) if not name.startswith("_") and not callable(vars(klass)[name]))
+    return tuple(sorted(names))
+
+
+@functools.lru_cache(maxsize=1024)
+def _readable(cls: type, attributes: frozenset[str] | None) -> tuple[str, ...]:
+    names = _attribute_names(cls)
+    return names if attributes is None else tuple(name for name in names if name in attributes)
+
+
+class Encoder:
+    """Turns page data into nested tuples whose ``repr`` is stable from build to build."""
+
+    def __init__(self, attributes: frozenset[str] | None, config_key: str):
+        self.attributes = attributes
+        self.config_key = config_key
+        self.articles: dict[int, tuple] = {}
+
+    def encode(self, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        if isinstance(value, str):
+            return value if type(value) is str else (type(value).__name__, str(value))
+        if isinstance(value, Article):
+            return self.article(value)
+        if isinstance(value, (list, tuple)):
+            return ("L", *[self.encode(item) for item in value])
+        if isinstance(value, dict):
+            return ("D", *sorted((repr(key), self.encode(item)) for key, item in value.items()))
+        if isinstance(value, (set, frozenset)):
+            return ("S", *sorted(repr(self.encode(item)) for item in value))
+        if isinstance(value, (datetime, date, time, timedelta)):
+            return (type(value).__name__, str(value), str(getattr(value, "tzinfo", None)))
+        if isinstance(value, Site):
+            return self.site(value)
+        if isinstance(value, functools.partial):
+            return ("fn", self.function(value.func), *[self.shallow(arg) for arg in value.args])
+        if callable(value) and hasattr(value, "__qualname__"):
+            return ("fn", self.function(value))
+        if hasattr(value, "__dict__") or dataclasses.is_dataclass(value):
+            return self.object(value)
+        raise Unfingerprintable(type(value).__name__)
+
+    def article(self, article: Article) -> tuple:
+        token = self.articles.get(id(article))
+        if token is None:
+            assigned = tuple(self.encode(getattr(article, name)) for name in _ARTICLE_ASSIGNED)
+            token = ("A", article.digest, article.source, *assigned)
+            self.articles[id(article)] = token
+        return token
+
+    def object(self, value: Any) -> tuple:
+        names = _readable(type(value), self.attributes)
+        return (type(value).__name__, *[(name, self.encode(getattr(value, name, None))) for name in names])
+
+    def site(self, site: Site) -> tuple:
+        names = _readable(Site, self.attributes)
+        return (
+            "Site",
+            self.config_key,
+            *[(name, self.encode(getattr(site, name))) for name in names if name != "config"],
+        )
+
+    def shallow(self, value: Any) -> Any:
+        """An argument bound into a helper: a site stands for its config (see the module's contract)."""
+        return ("Site", self.config_key) if isinstance(value, Site) else self.encode(value)
+
+    @staticmethod
+    def function(function: Any) -> str:
+        return f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', repr(function))}"
+
+
+class Fingerprinter:
+    """Fingerprints of one build's pages; globals are encoded once per template."""
+
+    def __init__(self, context_key: str, config_key: str, templates: dict[str, TemplateInfo], globals_: dict):
+        self.context_key = context_key
+        self.config_key = config_key
+        self.templates = templates
+        self.globals = globals_
+        self.encoders: dict[frozenset[str] | None, Encoder] = {}
+        self.global_tokens: dict[str, str] = {}
+
+    def _encoder(self, info: TemplateInfo) -> Encoder:
+        encoder = self.encoders.get(info.attributes)
+        if encoder is None:
+            encoder = self.encoders[info.attributes] = Encoder(info.attributes, self.config_key)
+        return encoder
+
+    def _globals_token(self, template: str, info: TemplateInfo, encoder: Encoder) -> str:
+        token = self.global_tokens.get(template)
+        if token is None:
+            used = sorted(name for name in info.names if name in self.globals)
+            token = digest_of(tuple((name, encoder.encode(self.globals[name])) for name in used))
+            self.global_tokens[template] = token
+        return token
+
+    def page(self, page: Any) -> str | None:
+        """The page's fingerprint, or None when it must be rendered anyway."""
+        info = self.templates.get(page.template)
+        if info is None:
+            return None
+        encoder = self._encoder(info)
+        try:
+            parts = (
+                FORMAT,
+                self.context_key,
+                info.digest,
+                self._globals_token(page.template, info, encoder),
+                page.kind,
+                page.path,
+                page.template,
+                page.title,
+                page.description,
+                encoder.encode(page.data),
+            )
+        except Unfingerprintable:
+            return None
+        return digest_of(parts)
+
+
+def analyse_templates(sources: dict[str, str], parse: Any, referenced: Any, undeclared: Any, nodes: Any) -> dict:
+    """TemplateInfo for every template, from their sources (name → text).
+
+    ``parse``, ``referenced``, ``undeclared`` and ``nodes`` are Jinja's
+    ``Environment.parse``, ``meta.find_referenced_templates``,
+    ``meta.find_undeclared_variables`` and ``nodes`` module, passed in so this
+    module does not import Jinja for builds that render nothing.
+    """
+    direct: dict[str, tuple[set[str] | None, set[str], set[str] | None]] = {}
+    for name, source in sources.items():
+        try:
+            tree = parse(source, name=name)
+        except Exception:  # noqa: BLE001 - a syntax error is reported by the renderer; the page always renders
+            continue
+        uses = set(referenced(tree))
+        direct[name] = (None if None in uses else uses, set(undeclared(tree)), _attributes_read(tree, nodes))
+    infos = {}
+    for name in direct:
+        closure = _closure(name, direct, sources)
+        if closure is None:
+            continue
+        names: set[str] = set()
+        attributes: set[str] | None = set()
+        for used in closure:
+            if used in direct:
+                names |= direct[used][1]
+                read = direct[used][2]
+                attributes = None if attributes is None or read is None else attributes | read
+        digest = digest_of(tuple((used, sources.get(used)) for used in sorted(closure)))
+        infos[name] = TemplateInfo(digest, frozenset(names), None if attributes is None else frozenset(attributes))
+    return infos
+
+
+def _closure(name: str, direct: dict, sources: dict[str, str]) -> set[str] | None:
+    """The template and every template it uses, transitively; None when it cannot be known."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current not in direct:
+            if current in sources:
+                return None  # a template that does not parse
+            continue  # missing: the renderer reports it
+        uses = direct[current][0]
+        if uses is None:
+            return set(sources)  # a computed template name: depend on all of them
+        todo.extend(uses)
+    return seen
+
+
+_DICT_GLOBALS = {"t"}  # UI strings: a dict, encoded whole, so computed keys are fine
+_ATTRIBUTE_FILTERS = {"attr", "map", "sort", "selectattr", "rejectattr", "groupby", "sum", "unique", "min", "max"}
+
+
+def _attributes_read(tree: Any, nodes: Any) -> set[str] | None:
+    """Attribute names a template reads; None when it computes one (``x[name]``)."""
+    names = {node.attr for node in tree.find_all(nodes.Getattr)}
+    names |= {node.value for node in tree.find_all(nodes.Const) if isinstance(node.value, str)}
+    for node in tree.find_all(nodes.Getitem):
+        if not isinstance(node.arg, nodes.Const) and not (
+            isinstance(node.node, nodes.Name) and node.node.name in _DICT_GLOBALS
+        ):
+            return None
+    for node in tree.find_all(nodes.Filter):
+        if node.name in _ATTRIBUTE_FILTERS:
+            arguments = [*node.args, *(keyword.value for keyword in node.kwargs)]
+            if node.dyn_args is not None or node.dyn_kwargs is not None:
+                return None
+            if any(not isinstance(argument, nodes.Const) for argument in arguments):
+                return None
+    return names

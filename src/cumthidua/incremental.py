@@ -1,0 +1,286 @@
+"""Incremental, parallel reading and rendering, on top of the build cache.
+
+:func:`load_articles` re-reads only content files whose size or mtime changed
+and parses only those whose bytes changed, on all cores. :class:`PageRenderer`
+renders only pages whose fingerprint changed since the last successful build
+into the same output folder, on all cores, and streams the results to the
+writer in page order. Without a cache everything is read and rendered: the
+output is the same bytes either way (tests/test_incremental.py).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .cache import BuildCache, stored, tool_key
+from .config import SiteConfig
+from .diagnostics import Diagnostic, Diagnostics
+from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
+from .models import Article, Page
+from .output import OutputWriter
+from .parallel import ordered_map
+from .source import find_content
+from .urls import output_file
+
+Progress = Callable[[str, int, int], None]
+STORE_BATCH = 500  # parsed articles written to the cache at a time, so bodies do not pile up in memory
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    relative: str
+    size: int
+    mtime_ns: int
+    read_ns: int
+    digest: str
+    article: Article | None  # None: unchanged bytes (see ``known``) or errors
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | None) -> _Parsed:
+    """Read and parse one file; when its bytes still have the digest ``known``, stop after reading."""
+    from .content import parse_article
+    from .source import load_source
+
+    diagnostics = Diagnostics()
+    read_ns = time.time_ns()
+    try:
+        info = path.stat()
+    except OSError:
+        info = None
+    source = load_source(path, content_dir, diagnostics)
+    relative = path.relative_to(content_dir).as_posix()
+    size, mtime = (info.st_size, info.st_mtime_ns) if info else (-1, -1)
+    if source is None:
+        return _Parsed(relative, size, mtime, read_ns, "", None, diagnostics.items)
+    if source.digest == known:
+        return _Parsed(relative, size, mtime, read_ns, source.digest, None)
+    article = parse_article(source, config, diagnostics)
+    return _Parsed(relative, size, mtime, read_ns, source.digest, article, diagnostics.items)
+
+
+def parse_key(config: SiteConfig) -> str:
+    """What a parsed article depends on besides its file: cumthidua's code and the config."""
+    return digest_of((tool_key(), repr(config)))
+
+
+def load_articles(
+    content_dir: Path,
+    config: SiteConfig,
+    diagnostics: Diagnostics,
+    cache: BuildCache | None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> list[Article]:
+    """Every article of the content folder in path order; unchanged files come from the cache."""
+    paths = find_content(content_dir)
+    entries = cache.sources(parse_key(config)) if cache is not None else {}
+    found: dict[str, Article] = {}
+    todo: list[tuple[Path, str | None]] = []
+    for path in paths:
+        relative = path.relative_to(content_dir).as_posix()
+        entry = entries.get(relative)
+        if entry is not None:
+            info = path.stat()
+            if entry.matches(info.st_size, info.st_mtime_ns):
+                found[relative] = _unpickle(entry.article, cache)
+                continue
+        todo.append((path, entry.digest if entry is not None else None))
+
+    parsed: list[tuple[str, int, int, int, Article]] = []
+    touched: list[tuple[str, int, int, int]] = []
+    forget: list[str] = []
+    task = _ParseTask(content_dir, config, todo)
+    for done, result in enumerate(ordered_map(task, range(len(todo)), jobs)):
+        if progress is not None:
+            progress("read", done, len(todo))
+        diagnostics.items.extend(result.diagnostics)
+        entry = entries.get(result.relative)
+        if result.article is None and entry is not None and result.digest == entry.digest:
+            found[result.relative] = _unpickle(entry.article, cache)
+            touched.append((result.relative, result.size, result.mtime_ns, result.read_ns))
+        elif result.article is None:
+            forget.append(result.relative)
+        elif cache is None:
+            found[result.relative] = result.article
+        else:
+            parsed.append((result.relative, result.size, result.mtime_ns, result.read_ns, result.article))
+            found[result.relative] = stored(result.article, cache.path)
+            if len(parsed) >= STORE_BATCH:
+                cache.store_sources(parsed)
+                parsed = []
+    if cache is not None:
+        cache.store_sources(parsed)
+        cache.touch_sources(touched)
+        present = {path.relative_to(content_dir).as_posix() for path in paths}
+        cache.forget_sources(forget + [relative for relative in entries if relative not in present])
+    return [found[relative] for relative in sorted(found)]
+
+
+@dataclass
+class _ParseTask:
+    content_dir: Path
+    config: SiteConfig
+    todo: list[tuple[Path, str | None]]
+
+    def __call__(self, index: int) -> _Parsed:
+        path, known = self.todo[index]
+        return _parse_file(self.content_dir, self.config, path, known)
+
+
+def _unpickle(blob: bytes, cache: BuildCache | None) -> Article:
+    article = pickle.loads(blob)
+    if cache is not None:
+        article.__dict__["_store"] = cache.path
+    return article
+
+
+# -- rendering ------------------------------------------------------------------------------------------------
+
+
+def template_infos(renderer: Any, cache: BuildCache | None) -> dict[str, TemplateInfo]:
+    """What each template depends on; analysed once per set of template sources."""
+    import jinja2
+    from jinja2 import meta, nodes
+
+    env = renderer.env
+    sources = {}
+    for name in env.loader.list_templates():
+        try:
+            sources[name] = env.loader.get_source(env, name)[0]
+        except (jinja2.TemplateError, OSError, UnicodeDecodeError):
+            continue
+    key = "templates:" + digest_of(sorted(sources.items()))
+    infos = cache.get_meta(key) if cache is not None else None
+    if infos is None:
+        infos = analyse_templates(
+            sources, env.parse, meta.find_referenced_templates, meta.find_undeclared_variables, nodes
+        )
+        if cache is not None:
+            cache.set_meta(key, infos)
+    return infos
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    path: str
+    digest: str
+    size: int
+    staged: bool
+    links: list[str] | None  # internal and external hrefs of an HTML page
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    path: str  # template file
+    line: int
+    message: str
+
+
+@dataclass
+class _RenderTask:
+    """Runs in a worker: render one page, stage its bytes, find its links."""
+
+    pages: list[Page]
+    renderer: Any
+    writer: OutputWriter
+
+    def __call__(self, index: int) -> RenderedFile | RenderFailure:
+        from .links import page_links
+        from .render import TemplateProblem
+
+        try:
+            rendered = self.renderer.render(self.pages[index])
+        except TemplateProblem as problem:
+            return RenderFailure(problem.path, problem.line, problem.message)
+        digest, staged = self.writer.stage(rendered.path, rendered.content)
+        links = None
+        if rendered.path.endswith((".html", ".htm")):
+            links = [href for href, _, _ in page_links(rendered.content)]
+        return RenderedFile(rendered.path, digest, len(rendered.content), staged, links)
+
+
+class PageRenderer:
+    """Decides which pages to render, renders them, and remembers the result for the next build."""
+
+    def __init__(self, renderer: Any, cache: BuildCache | None, output_dir: Path, jobs: int | None = None):
+        self.renderer = renderer
+        self.cache = cache
+        self.output_key = str(output_dir.resolve())
+        self.jobs = jobs
+        self.previous: dict[str, tuple[str, str]] = {}
+        self.fingerprints: dict[str, str | None] = {}
+        self.rendered: dict[str, tuple[str | None, str, list[str] | None]] = {}
+        self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
+        if cache is not None:
+            self.previous = cache.pages(self.output_key)
+            self.fingerprinter = self._fingerprinter()
+
+    def _fingerprinter(self) -> Fingerprinter:
+        site = self.renderer.site
+        config_key = digest_of(repr(site.config))
+        context_key = digest_of((tool_key(), config_key, sorted(self.renderer.ui.items())))
+        return Fingerprinter(
+            context_key, config_key, template_infos(self.renderer, self.cache), self.renderer.env.globals
+        )
+
+    def run(
+        self,
+        pages: list[Page],
+        writer: OutputWriter,
+        source_of: Callable[[Page], str],
+        diagnostics: Diagnostics,
+        progress: Progress | None = None,
+    ) -> Iterator[tuple[Page, RenderedFile]]:
+        """Keep unchanged pages, render the others; yields each rendered page for the link check."""
+        dirty: list[int] = []
+        for index, page in enumerate(pages):
+            path = output_file(page.path)
+            fingerprint = self.fingerprinter.page(page) if self.cache is not None else None
+            self.fingerprints[path] = fingerprint
+            last = self.previous.get(path)
+            unchanged = fingerprint is not None and last == (fingerprint, writer.previous.get(path))
+            if unchanged and writer.keep(path, source_of(page)):
+                self.kept.append((path, source_of(page)))
+            else:
+                dirty.append(index)
+        task = _RenderTask(pages, self.renderer, writer)
+        for done, (index, result) in enumerate(zip(dirty, ordered_map(task, dirty, self.jobs), strict=True)):
+            if progress is not None:
+                progress("render", done, len(dirty))
+            page = pages[index]
+            if isinstance(result, RenderFailure):
+                diagnostics.error(result.path, result.line, 1, result.message)
+                continue
+            writer.record(result.path, result.digest, result.size, result.staged, source_of(page))
+            self.rendered[result.path] = (self.fingerprints.get(result.path), result.digest, result.links)
+            yield page, result
+
+    def kept_links(self, removed: bool) -> Iterator[tuple[str, list[str], str]]:
+        """(output path, links, source) of the pages not rendered.
+
+        Their links were all fine in the last build; only when files were removed
+        since then can one of them be broken now, so only then are they read.
+        """
+        links = (
+            self.cache.page_links(self.output_key, [path for path, _ in self.kept]) if removed and self.cache else {}
+        )
+        for path, source in self.kept:
+            yield path, links.get(path, []), source
+
+    def save(self) -> None:
+        """After a successful build: remember what each page was made from."""
+        if self.cache is None:
+            return
+        keep = {path for path, _ in self.kept} | set(self.rendered)
+        self.cache.update_pages(self.output_key, self.rendered, keep)
+
+
+def cpu_jobs(jobs: int | None) -> int:
+    return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)

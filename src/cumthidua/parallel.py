@@ -1,0 +1,49 @@
+"""Run a function over many items on all cores, results in input order.
+
+Workers are forked (Linux): they inherit the site, the pages and the
+renderer as they are, so nothing big is sent to them, and each returns small
+results in chunks. Results are yielded in the order of the items, so output
+and messages do not depend on which worker was faster. Small jobs, one job,
+or a platform without ``fork`` run in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+MIN_PARALLEL_ITEMS = 64  # below this, starting workers costs more than it saves
+_task: Callable[[Any], Any] | None = None  # set before forking, inherited by the workers
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
+
+
+def _run_chunk(items: Sequence[Any]) -> list[Any]:
+    assert _task is not None
+    return [_task(item) for item in items]
+
+
+def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def ordered_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int | None = None) -> Iterator[Any]:
+    """``map(task, items)`` across ``jobs`` forked workers, yielded in order, a chunk at a time."""
+    global _task
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    if jobs == 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+        for item in items:
+            yield task(item)
+        return
+    size = max(8, min(256, len(items) // (jobs * 8) or 1))
+    _task = task
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            for results in pool.imap(_run_chunk, chunked(items, size)):
+                yield from results
+    finally:
+        _task = None
