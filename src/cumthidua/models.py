@@ -57,6 +57,13 @@ class Article:
         """Where a field stands in the source file, for error messages."""
         return self.positions.get(name, (1, 1))
 
+    def __getattr__(self, name: str) -> Any:
+        """Unknown front-matter fields read like fields: ``article.nguon`` as well as ``article.extra.nguon``."""
+        extra = self.__dict__.get("extra")
+        if extra is not None and name in extra:
+            return extra[name]
+        raise AttributeError(name)
+
 
 @dataclass(frozen=True)
 class PageLink:
