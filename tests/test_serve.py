@@ -22,6 +22,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import ROOT, SiteDir
+from test_browser import browser  # noqa: F401  (the shared headless Chromium fixture)
 
 WAIT = 30.0  # seconds: generous for a loaded CI machine; never reached when things work
 
@@ -252,3 +253,30 @@ def test_build_py_serve_maps_to_serve() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=WAIT) in (0, 130)
+
+
+@pytest.mark.browser
+def test_open_page_reloads_and_shows_build_errors_in_chromium(site: SiteDir, serve, browser) -> None:  # noqa: F811
+    """The live-reload script in a real browser: reload on change, overlay on error, cleared by the fix."""
+    article = site.article("tin-a.md", "Tin A", body="Nội dung đầu tiên.")
+    good = article.read_text("utf-8")
+    server = serve()
+    page = browser.new_page()
+    page.goto(server.url + "2020/07/tin-a/")
+    assert page.locator("h1.article-title").inner_text() == "Tin A"
+
+    with page.expect_navigation(timeout=WAIT * 1000):  # the page reloads itself
+        article.write_text(good.replace("Nội dung đầu tiên.", "Nội dung mới."), "utf-8")
+    assert "Nội dung mới." in page.locator(".article-body").inner_text()
+
+    article.write_text(good.replace("14/07/2020 - 04:29 PM", "ngày mai"), "utf-8")
+    overlay = page.locator("#cumthidua-errors")
+    overlay.wait_for(state="visible", timeout=WAIT * 1000)
+    assert "content/tin-a.md:3:7: error: `date`" in overlay.inner_text()
+    assert overlay.get_attribute("role") == "alert"
+
+    with page.expect_navigation(timeout=WAIT * 1000):
+        article.write_text(good.replace("Nội dung đầu tiên.", "Đã sửa lỗi."), "utf-8")
+    assert page.locator("#cumthidua-errors").count() == 0
+    assert "Đã sửa lỗi." in page.locator(".article-body").inner_text()
+    page.close()

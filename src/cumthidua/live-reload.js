@@ -6,7 +6,7 @@
   var loadedBuild = script ? Number(script.getAttribute("data-build")) : 0;
   var overlay = null;
 
-  function showErrors(errors) {
+  function showErrors(errors, build) {
     if (!errors.length) {
       if (overlay) { overlay.remove(); overlay = null; }
       return;
@@ -27,10 +27,18 @@
     list.style.cssText = "white-space:pre-wrap;margin:0 0 1rem;";
     list.textContent = errors.join("\n");
     var hint = document.createElement("p");
-    hint.textContent = "Đang hiển thị bản dựng tốt gần nhất. Sửa tệp và lưu lại: trang sẽ tự tải lại.";
+    hint.textContent = (build > 0 ? "Phía sau là bản dựng tốt gần nhất. " : "Chưa có bản dựng nào thành công. ") +
+      "Sửa tệp và lưu lại: trang sẽ tự tải lại.";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Đóng (close)";
+    close.style.cssText = "font:inherit;padding:.3rem .8rem;cursor:pointer;";
+    close.addEventListener("click", function () { overlay.remove(); overlay = null; });
     overlay.appendChild(heading);
     overlay.appendChild(list);
     overlay.appendChild(hint);
+    overlay.appendChild(close);
+    close.focus();
   }
 
   function onState(state) {
@@ -38,7 +46,7 @@
       window.location.reload();
       return;
     }
-    showErrors(state.errors);
+    showErrors(state.errors, state.build);
   }
 
   if (window.EventSource) {
