@@ -203,6 +203,18 @@ def test_numbered_pagination_with_rel_links_and_no_empty_last_page(site: SiteDir
     assert titles(site.page(base + "page/3/")) == ["Tin số 2", "Tin số 1"]
 
 
+def test_long_listings_show_numbers_near_the_current_page(site: SiteDir):
+    site.write("site.yaml", "per_page: 1\n")
+    for day in range(1, 13):
+        site.article(f"{day}.md", f"Tin số {day}", f"2020-07-{day:02d}")
+    site.build()
+    nav = site.page("page/6/").find("nav", class_="pagination")
+    numbers = [li.get_text(strip=True) for li in nav.find_all("li") if li.get_text(strip=True) not in "«»"]
+    assert numbers == ["‹ Trang trước", "1", "…", "4", "5", "6", "7", "8", "…", "12", "Trang sau ›"]
+    assert site.page("page/12/").find_all("h3")[0].get_text(strip=True) == "Tin số 1"
+    assert not (site.output / "page/13").exists()
+
+
 # --- feeds -------------------------------------------------------------------------------------------------
 
 

@@ -10,11 +10,11 @@ refused it).
 
 from __future__ import annotations
 
+import html
 import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -56,30 +56,54 @@ class BrokenLink:
         return f"broken link to {self.target} (on /{self.page})"
 
 
-class _LinkParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, int, int]] = []
+_TOKEN = re.compile(
+    r"<!--.*?-->|<(a|link|img|script|source|iframe|video|audio|meta|style|textarea)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
+    re.DOTALL | re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+)))?")
+_RAW_TEXT = ("script", "style", "textarea")  # their content is not markup
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+
+def _attributes(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for match in _ATTRIBUTE.finditer(text):
+        name = match.group(1).lower()
+        if name not in values:
+            raw = next((g for g in match.groups()[1:] if g is not None), "")
+            values[name] = html.unescape(raw)
+    return values
+
+
+def page_links(page: bytes | str) -> list[tuple[str, int, int]]:
+    """Every link target (``href``, ``src``, meta refresh) in an HTML page, with its line and column.
+
+    A small scanner instead of ``html.parser``: several times faster on
+    generated pages, and it skips comments and the text of scripts the same way.
+    """
+    text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
+    links: list[tuple[str, int, int]] = []
+    line, counted = 1, 0
+    position = 0
+    while (match := _TOKEN.search(text, position)) is not None:
+        position = match.end()
+        tag = (match.group(1) or "").lower()
+        if not tag:
+            continue  # a comment
+        if tag in _RAW_TEXT:
+            close = re.compile(rf"</{tag}\s*>", re.IGNORECASE).search(text, position)
+            position = close.end() if close else len(text)
         wanted = _LINK_ATTRIBUTES.get(tag, ())
-        values = dict(attrs)
-        line, col = self.getpos()
-        for name in wanted:
-            if values.get(name):
-                self.links.append((values[name] or "", line, col + 1))
-        if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
-            match = _REFRESH_URL.search(values.get("content") or "")
-            if match:
-                self.links.append((match.group(1).strip(), line, col + 1))
-
-
-def page_links(html: bytes | str) -> list[tuple[str, int, int]]:
-    """Every link target in an HTML page with its line and column."""
-    parser = _LinkParser()
-    parser.feed(html.decode("utf-8", "replace") if isinstance(html, bytes) else html)
-    parser.close()
-    return parser.links
+        values = _attributes(match.group(2)) if wanted or tag == "meta" else {}
+        found = [values[name] for name in wanted if values.get(name)]
+        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+            refresh = _REFRESH_URL.search(values.get("content", ""))
+            found += [refresh.group(1).strip()] if refresh else []
+        if found:
+            line += text.count("\n", counted, match.start())
+            counted = match.start()
+            col = match.start() - text.rfind("\n", 0, match.start())
+            links += [(href, line, col) for href in found]
+    return links
 
 
 def link_target(page: str, href: str, root: str = "/") -> str | None:

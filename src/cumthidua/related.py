@@ -6,20 +6,27 @@ moment and 1/2 for articles 30 days apart. Ties go to the article closer in
 time, then the newer one, then the source path, so the list never wobbles
 between builds (jekyll#9562).
 
-Only plausible candidates are scored: articles sharing a tag, plus the
-nearest articles in time in the same category and in the whole site. Any
-article left out shares no tag and is beaten by at least ``limit`` of the
-nearer ones, so the answer is the same as scoring every article.
+Only plausible candidates are scored: articles sharing a tag (the
+``TAG_POOL`` nearest in time for each tag), plus the nearest articles in time
+in the same category and in the whole site. Any other article shares no tag
+and is beaten by at least ``limit`` of the nearer ones, so below ``TAG_POOL``
+articles a tag the answer is the same as scoring every article; above it, a
+tag's articles far away in time are left out, which keeps a build of a big
+portal linear in its size.
 """
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left
+from collections import Counter
 from datetime import timedelta
 
 from .models import Article, Site
 
 RECENCY_DAYS = 30.0
+RECENCY_SECONDS = RECENCY_DAYS * 86400
+TAG_POOL = 200  # per shared tag, only the articles nearest in time are scored: big tags stay fast
 
 
 def newest_first(article: Article) -> tuple:
@@ -29,8 +36,7 @@ def newest_first(article: Article) -> tuple:
 
 def closeness(a: Article, b: Article) -> float:
     """1.0 for the same moment, 0.5 at 30 days apart, towards 0 for far apart."""
-    days = abs((a.date - b.date).total_seconds()) / 86400
-    return 1.0 / (1.0 + days / RECENCY_DAYS)
+    return 1.0 / (1.0 + abs(a.date.timestamp() - b.date.timestamp()) / RECENCY_SECONDS)
 
 
 def _nearest(pool: list[Article], article: Article, limit: int) -> list[Article]:
@@ -56,29 +62,31 @@ def _nearest(pool: list[Article], article: Article, limit: int) -> list[Article]
     return found
 
 
-def _candidates(site: Site, article: Article, limit: int) -> dict[int, Article]:
-    pools = [site.tag_articles.get(tag.slug, []) for tag in article.tag_terms]
-    if article.category is not None:
-        pools.append(_nearest(site.category_articles.get(article.category.slug, []), article, limit))
-    pools.append(_nearest(site.articles, article, limit))
-    found = {id(candidate): candidate for pool in pools for candidate in pool}
-    found.pop(id(article), None)
-    return found
-
-
 def related_articles(site: Site, article: Article) -> list[Article]:
     """The ``other_news`` most related articles, best first."""
     limit = site.config.other_news
     if limit == 0:
         return []
     weights = site.config.related
-    own_tags = {tag.slug for tag in article.tag_terms}
+    shared: Counter[int] = Counter()  # id(candidate) → tags shared with the article
+    candidates: dict[int, Article] = {}
+    for tag in article.tag_terms:
+        for candidate in _nearest(site.tag_articles.get(tag.slug, []), article, TAG_POOL):
+            shared[id(candidate)] += 1
+            candidates[id(candidate)] = candidate
+    nearby = _nearest(site.articles, article, limit)
+    if article.category is not None:
+        nearby += _nearest(site.category_articles.get(article.category.slug, []), article, limit)
+    candidates.update((id(candidate), candidate) for candidate in nearby)
+    candidates.pop(id(article), None)
+
+    own_stamp = article.date.timestamp()
 
     def rank(candidate: Article) -> tuple:
-        near = closeness(article, candidate)
+        stamp = candidate.date.timestamp()
+        near = 1.0 / (1.0 + abs(stamp - own_stamp) / RECENCY_SECONDS)  # as closeness(), on timestamps once
         same_category = article.category is not None and candidate.category is article.category
-        shared = len(own_tags.intersection(tag.slug for tag in candidate.tag_terms))
-        score = weights.category * same_category + weights.tags * shared + weights.recency * near
-        return (-score, -near, newest_first(candidate))
+        score = weights.category * same_category + weights.tags * shared[id(candidate)] + weights.recency * near
+        return (-score, -near, -stamp, candidate.source)
 
-    return sorted(_candidates(site, article, limit).values(), key=rank)[:limit]
+    return heapq.nsmallest(limit, candidates.values(), key=rank)
