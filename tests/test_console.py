@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -110,9 +111,16 @@ def feed(progress: BuildProgress, pages: int = 50) -> None:
 def test_progress_bar_is_drawn_on_a_terminal_when_the_build_is_slow() -> None:
     terminal = Terminal()
     progress = BuildProgress(Console(err=terminal), delay=0.0)  # as if a second had passed
-    feed(progress)
-    assert "rendering pages" in terminal.getvalue()
-    assert set(progress.timings) == {"config", "read", "assemble", "render", "write"}
+    progress("read", 50, 50)
+    progress("render", 10, 50)
+    deadline = time.monotonic() + 30
+    while "rendering pages:  20%" not in terminal.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    progress("done", 1, 1)
+    assert "rendering pages:  20%" in terminal.getvalue()
+    assert "10/50" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r")  # the bar is cleared before the summary line
+    assert set(progress.timings) == {"read", "render"}
 
 
 def test_no_progress_bar_for_quick_builds_pipes_or_quiet() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from tqdm import tqdm
 from .diagnostics import Diagnostic
 
 PROGRESS_DELAY = 1.0  # seconds before a bar appears: quick builds stay quiet
+REFRESH_INTERVAL = 0.2  # seconds between redraws of the bar
+COUNTED_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
+STEP_FORMAT = "{desc}… [{elapsed}]"
 _STYLES = {"error": "1;31", "warning": "1;33", "ok": "32", "dim": "2"}
 _STAGE_NAMES = {
     "config": "reading site.yaml",
@@ -77,7 +81,11 @@ class Console:
 
 
 class BuildProgress:
-    """A build's progress callback: times each stage, draws a bar when it is slow."""
+    """A build's progress callback: times each stage, draws a bar when the build is slow.
+
+    The bar is drawn by a thread of its own, so it appears after a second and
+    keeps its clock ticking even through a stage that reports nothing for a while.
+    """
 
     def __init__(self, console: Console, delay: float = PROGRESS_DELAY):
         self.console = console
@@ -85,8 +93,14 @@ class BuildProgress:
         self.started = time.perf_counter()
         self.stage = ""
         self.stage_started = self.started
+        self.done = self.total = 0
         self.timings: dict[str, float] = {}
-        self.bar: tqdm | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._drawer: threading.Thread | None = None
+        if self.can_draw:
+            self._drawer = threading.Thread(target=self._draw, name="cumthidua-progress", daemon=True)
+            self._drawer.start()
 
     @property
     def can_draw(self) -> bool:
@@ -94,29 +108,43 @@ class BuildProgress:
         return not self.console.quiet and bool(getattr(stream, "isatty", None) and stream.isatty())
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if stage != self.stage:
-            self._finish_stage(now)
-            self.stage, self.stage_started = stage, now
+        with self._lock:
+            if stage != self.stage:
+                self._finish_stage(time.perf_counter())
+                self.stage, self.stage_started = stage, time.perf_counter()
+            self.done, self.total = done, total
         if stage == "done":
             self.close()
-            return
-        if self.bar is None and self.can_draw and now - self.started >= self.delay:
-            self.bar = tqdm(total=total, file=self.console.err, leave=False, unit="", dynamic_ncols=True)
-        if self.bar is not None:
-            if self.bar.total != total or self.bar.desc != _STAGE_NAMES.get(stage, stage):
-                self.bar.reset(total=total)
-                self.bar.set_description(_STAGE_NAMES.get(stage, stage), refresh=False)
-            self.bar.update(done - self.bar.n)
+
+    def _draw(self) -> None:
+        if self._closed.wait(self.delay):
+            return  # a quick build: no bar at all
+        bar = tqdm(file=self.console.err, leave=False, dynamic_ncols=True, unit="")
+        shown = ("", -1)
+        while True:
+            with self._lock:
+                stage, done, total = self.stage, self.done, self.total
+            if (stage, total) != shown:
+                counted = total > 1
+                bar.bar_format = COUNTED_FORMAT if counted else STEP_FORMAT
+                bar.set_description_str(_STAGE_NAMES.get(stage, stage), refresh=False)
+                bar.reset(total=total if counted else None)
+                shown = (stage, total)
+            bar.n = done
+            bar.refresh()
+            if self._closed.wait(REFRESH_INTERVAL):
+                break
+        bar.close()
 
     def _finish_stage(self, now: float) -> None:
         if self.stage:
             self.timings[self.stage] = self.timings.get(self.stage, 0.0) + now - self.stage_started
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        """Stop drawing and clear the bar; safe to call twice."""
+        self._closed.set()
+        if self._drawer is not None and self._drawer is not threading.current_thread():
+            self._drawer.join(timeout=5)
 
     def report_timings(self) -> None:
         """Per-stage times, for --verbose."""
