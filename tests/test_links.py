@@ -70,3 +70,12 @@ def test_rewrite_site_links_only_touches_site_absolute_links():
         '<a href="../../../2020/07/x/">x</a> <img src="../../../static/a.png" alt=""> '
         '<a href="//cdn.org/y">y</a> <a href="z/">z</a>'
     )
+
+
+def test_page_links_skips_comments_script_text_and_quoted_values():
+    page = (
+        '<!-- <a href="comment/"> --><script src="app.js">var s = "<a href=\'js/\'>";</script>\n'
+        '<a title="xem href=sai/ > tiếp" href="a&amp;b/">x</a><IMG SRC=anh.png>'
+        '<meta http-equiv="refresh" content="0; url=../moi/">'
+    )
+    assert [href for href, _, _ in page_links(page)] == ["app.js", "a&b/", "anh.png", "../moi/"]

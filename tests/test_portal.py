@@ -403,6 +403,10 @@ def test_alias_colliding_with_a_page_is_an_error(site: SiteDir):
     result = site.run("build")
     assert result.returncode == 1
     assert "content/b.md:4:10: error: alias 'chuyen-muc/tin/' collides with the page /chuyen-muc/tin/" in result.stderr
+    site.write("content/b.md", '---\ntitle: "Bài B"\ndate: 2020-07-02\naliases: ["/index.html", "../x/"]\n---\nB.\n')
+    result = site.run("build")
+    assert "content/b.md:4:10: error: alias '/index.html' collides with the page /index.html" in result.stderr
+    assert "content/b.md:4:10: error: alias '../x/' is not a usable path inside the site" in result.stderr
 
 
 # --- sub-path hosting ------------------------------------------------------------------------------------------

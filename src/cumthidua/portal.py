@@ -103,7 +103,10 @@ def alias_path(alias: str) -> str:
 
 
 def alias_pages(site: Site, taken: set[str], diagnostics: Diagnostics) -> list[Page]:
-    """A redirect page for each old URL in ``aliases``; one that is a real page (or unsafe) is an error."""
+    """A redirect page for each old URL in ``aliases``; one that is a real page (or unsafe) is an error.
+
+    ``taken`` holds the output files of every other page.
+    """
     pages = []
     claimed: dict[str, Article] = {}
     for article in site.articles:
@@ -113,7 +116,7 @@ def alias_pages(site: Site, taken: set[str], diagnostics: Diagnostics) -> list[P
             problem = None
             if not path or not is_safe_path(output_file(path)):
                 problem = "is not a usable path inside the site (write it like 2019/05/bai-cu/)"
-            elif path in taken:
+            elif output_file(path) in taken:
                 problem = f"collides with the page /{path}"
             elif path in claimed and claimed[path] is not article:
                 problem = f"is also an alias of {claimed[path].source_path}"
@@ -150,7 +153,7 @@ def sitemap_pages(site: Site, pages: list[Page], limit: int = SITEMAP_LIMIT) -> 
 def portal_pages(site: Site, ui: dict[str, str], pages: list[Page], diagnostics: Diagnostics) -> list[Page]:
     """The portal's pages, to add after :func:`site.site_pages` (``pages``)."""
     extra = tag_pages(site, ui) + archive_pages(site, ui) + feed_pages(site, ui) + [not_found_page(site, ui)]
-    taken = {page.path for page in pages + extra}
+    taken = {output_file(page.path) for page in pages + extra}
     extra += alias_pages(site, taken, diagnostics)
     extra += sitemap_pages(site, pages + extra)
     extra.append(Page("robots", "robots.txt", "robots.txt", "robots.txt"))
