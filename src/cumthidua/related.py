@@ -26,7 +26,7 @@ from .models import Article, Site
 
 RECENCY_DAYS = 30.0
 RECENCY_SECONDS = RECENCY_DAYS * 86400
-TAG_POOL = 200  # per shared tag, only the articles nearest in time are scored: big tags stay fast
+TAG_POOL = 100  # per shared tag, only the articles nearest in time are scored: big tags stay fast
 
 
 def newest_first(article: Article) -> tuple:
@@ -45,6 +45,8 @@ def _nearest(pool: list[Article], article: Article, limit: int) -> list[Article]
     def gap(index: int) -> timedelta:
         return abs(pool[index].date - article.date)
 
+    if len(pool) <= limit + 1:  # all of it, whatever the order
+        return [candidate for candidate in pool if candidate is not article]
     position = bisect_left(pool, newest_first(article), key=newest_first)
     newer, older = position - 1, position  # gaps only grow going outwards on both sides
     found: list[Article] = []
