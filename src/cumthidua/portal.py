@@ -58,7 +58,8 @@ def tag_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     title = f"{ui['tags']} | {site.config.title}"
     pages = [Page("tags", f"{TAG_PREFIX}/", "tags.html", title, site.config.description)]
     for tag in site.tags:
-        pages += listing_pages(site, ui, "tag", tag.name, tag.url, site.tag_articles.get(tag.slug, []), {"tag": tag})
+        name = ui["tag_heading"].format(name=tag.name)
+        pages += listing_pages(site, ui, "tag", name, tag.url, site.tag_articles.get(tag.slug, []), {"tag": tag})
     return pages
 
 
