@@ -16,7 +16,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
@@ -57,7 +56,7 @@ class Server:
         for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
             threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
         found = wait_for(lambda: re.search(r"Serving (http://\S+) from (.+) \(", self.out), "the server to start")
-        self.url, self.output_dir = found.group(1), Path(found.group(2))
+        self.url, self.output_dir = found.group(1), site.root / found.group(2)  # shown relative to the site
 
     @staticmethod
     def _collect(stream, lines: list[str]) -> None:
@@ -212,8 +211,39 @@ def test_serve_stops_cleanly_on_ctrl_c_and_never_writes_public(site: SiteDir, se
     assert code in (0, 130)
     assert "Traceback" not in server.err
     assert "Stopped." in server.out
-    assert not server.output_dir.exists()  # the private build folder is removed
+    assert server.output_dir == site.root / ".cumthidua" / "serve"  # private, kept for a fast restart
     assert not site.output.exists()  # public/ is only written by `build`
+
+
+def test_site_under_a_sub_path_is_served_there(site: SiteDir, serve) -> None:
+    """A site published at https://example.org/tin-tuc/ is previewed at http://127.0.0.1:PORT/tin-tuc/."""
+    site.write("site.yaml", 'base_url: "https://example.org/tin-tuc/"\n')
+    site.article("tin-a.md", "Tin A", body="Xem [trang chủ](/).")  # site-absolute, as editors write links
+    server = serve()
+    assert server.url.endswith("/tin-tuc/")
+    status, html = server.get("2020/07/tin-a/")
+    assert status == 200 and page_title(html) == "Tin A"
+    canonical = BeautifulSoup(html, "html.parser").select_one("link[rel=canonical]")["href"]
+    assert canonical == server.url + "2020/07/tin-a/"
+    root = server.url.removesuffix("tin-tuc/")
+    with urllib.request.urlopen(root, timeout=10) as response:  # the bare host leads to the site
+        assert response.url == server.url
+    status, html = server.get("khong-co-trang-nay/")
+    assert status == 404
+    stylesheet = BeautifulSoup(html, "html.parser").select_one("link[rel=stylesheet]")["href"]
+    assert stylesheet.startswith("/tin-tuc/")
+    with urllib.request.urlopen(root + stylesheet.lstrip("/"), timeout=10) as response:  # the 404 page is styled
+        assert response.status == 200
+
+
+def test_two_servers_on_one_site_do_not_share_a_folder(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    first, second = serve(), serve()
+    assert first.output_dir == site.root / ".cumthidua" / "serve"
+    assert second.output_dir != first.output_dir
+    assert first.get("2020/07/tin-a/")[0] == second.get("2020/07/tin-a/")[0] == 200
+    second.stop()
+    assert not second.output_dir.exists()  # the temporary folder of the second one is removed
 
 
 def test_serve_with_output_builds_there(site: SiteDir, serve) -> None:

@@ -1,8 +1,10 @@
 """``cumthidua serve``: build, serve on 127.0.0.1, rebuild on change, reload the browser.
 
-The site is built into a private folder (a temporary one unless ``--output``
-is given), never into ``public/``. A failed rebuild leaves that folder as it
-was (the output writer only switches on success), so the last good site
+The site is built into a private folder (``.cumthidua/serve/`` unless
+``--output`` is given), never into ``public/``, and served under the same
+path as when published (``/tin-tuc/`` for ``https://example.org/tin-tuc/``).
+A failed rebuild leaves that folder as it was (the output writer only
+switches on success), so the last good site
 keeps being served while the errors show in the terminal and, through the
 live-reload script, on top of every open page. The script is added to HTML
 responses as they are sent; built files never contain it.
@@ -12,13 +14,12 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 import signal
 import socket
-import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -30,9 +31,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .build import BuildRequest, BuildResult, build
+from .config import load_config
 from .console import Console
-from .diagnostics import UsageError, display_path
+from .diagnostics import Diagnostics, UsageError, display_path
+from .urls import base_path
 from .watch import SiteWatcher
+from .workdir import private_output
 
 PREFIX = "/__cumthidua/"
 EVENTS_PATH = PREFIX + "events"
@@ -108,14 +112,31 @@ class LiveHandler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
         path = urlsplit(self.path).path
+        prefix = self.server.prefix
         if path == EVENTS_PATH:
             self.send_events()
         elif path == STATUS_PATH:
             self.send_bytes(json.dumps(self.server.state.snapshot()).encode(), "application/json")
         elif path == SCRIPT_PATH:
             self.send_bytes(SCRIPT_FILE.read_bytes(), "text/javascript; charset=utf-8")
+        elif prefix != "/" and (path == "/" or path + "/" == prefix):
+            self.redirect(prefix)
+        elif not path.startswith(prefix):
+            self.send_not_found(path)
         elif not self.send_html(path):
             super().do_GET()
+
+    def translate_path(self, path: str) -> str:
+        """Map the site's base path (``/tin-tuc/`` when it lives there) onto the output folder."""
+        path = urlsplit(path).path
+        prefix = self.server.prefix
+        return super().translate_path("/" + path[len(prefix) :] if path.startswith(prefix) else path)
+
+    def redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.FOUND)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def send_bytes(self, content: bytes, content_type: str, status: HTTPStatus = HTTPStatus.OK) -> None:
         self.send_response(status)
@@ -138,10 +159,16 @@ class LiveHandler(SimpleHTTPRequestHandler):
                 return False
             self.send_bytes(inject_script(file.read_bytes(), build_number), "text/html; charset=utf-8")
             return True
+        self.send_not_found(path, build_number)
+        return True
+
+    def send_not_found(self, path: str, build_number: int | None = None) -> None:
+        """The site's 404 page (or a plain one), with the script: it reloads when the page appears."""
+        if build_number is None:
+            build_number = self.server.state.snapshot()["build"]
         custom = Path(self.directory) / "404.html"
         page = custom.read_bytes() if custom.is_file() else not_found_page(path)
         self.send_bytes(inject_script(page, build_number), "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
-        return True
 
     def send_events(self) -> None:
         """Server-sent events: the state now, then each time a build finishes."""
@@ -181,6 +208,7 @@ class LiveServer(ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         self.state = state
         self.console = console
+        self.prefix = "/"  # the site's base path, set once the config is known
         super().__init__(address, partial(LiveHandler, directory=str(output_dir)))
 
 
@@ -240,16 +268,13 @@ class Rebuilder:
 
 
 @contextmanager
-def output_folder(request: BuildRequest, explicit: bool):
-    """The folder to build into: the one given, or a temporary one removed afterwards."""
+def output_folder(request: BuildRequest, explicit: bool) -> Iterator[Path]:
+    """The folder to build into: the one given, or the site's private ``.cumthidua/serve/``."""
     if explicit:
         yield request.output_dir
         return
-    folder = Path(tempfile.mkdtemp(prefix="cumthidua-serve-"))
-    try:
+    with private_output(request.site_root, "serve") as folder:
         yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stop_on_sigterm() -> None:
@@ -260,14 +285,21 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
 
 
+def site_path(request: BuildRequest) -> str:
+    """The path the site lives under (``/tin-tuc/``); served there too, so every link works as published."""
+    base_url = request.base_url or load_config(request.config_file, Diagnostics()).base_url
+    return base_path(base_url)
+
+
 def serve(request: BuildRequest, host: str, port: int, console: Console, output_given: bool = False) -> int:
     """Serve until Ctrl-C; returns the exit status (0 for a clean stop)."""
     state = LiveState()
     with output_folder(request, output_given) as output_dir:
         server = open_server(host, port, output_dir, state, console)
         address = f"[{host}]" if ":" in host else host
-        url = f"http://{address}:{server.server_address[1]}/"
-        request = replace(request, output_dir=output_dir, base_url=request.base_url or url)
+        server.prefix = site_path(request)
+        url = f"http://{address}:{server.server_address[1]}{server.prefix}"
+        request = replace(request, output_dir=output_dir, base_url=url)
         rebuilder = Rebuilder(request, state, console)
         thread = threading.Thread(target=server.serve_forever, name="cumthidua-http", daemon=True)
         watcher = None
