@@ -60,8 +60,10 @@ def make_parser() -> argparse.ArgumentParser:
 def add_editor_commands(commands: argparse._SubParsersAction) -> None:
     """serve, new, check and import: the editor's day."""
     serve_parser = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on every change")
-    add_build_arguments(serve_parser)
-    serve_parser.set_defaults(output=None)  # a private temporary folder, never public/ unless asked
+    add_build_arguments(serve_parser, output=False)
+    serve_parser.add_argument(
+        "--output", "-o", type=Path, default=None, help="build into this folder (default: .cumthidua/serve, not public)"
+    )
     serve_parser.add_argument("--port", "-p", type=int, default=8000, help="port to serve on (default: 8000)")
     serve_parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default: 127.0.0.1)")
     new_parser = commands.add_parser("new", help="create a new article file with its front matter filled in")
@@ -69,7 +71,7 @@ def add_editor_commands(commands: argparse._SubParsersAction) -> None:
     new_parser.add_argument("--category", help="category; the file goes in content/<category-slug>/")
     new_parser.add_argument("--source", "-s", type=Path, default=Path("content"), help="content folder")
     new_parser.add_argument("--config", "-c", type=Path, default=None, help="config file (default: site.yaml)")
-    check_parser = commands.add_parser("check", help="check content, config, templates and links; write nothing")
+    check_parser = commands.add_parser("check", help="check content, config, templates, links; never writes public/")
     add_build_arguments(check_parser, output=False)
     import_parser = commands.add_parser("import", help="turn old portal pages (.txt dumps, saved .html) into articles")
     import_parser.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR", help="pages or folders of pages")
