@@ -310,3 +310,20 @@ def test_open_page_reloads_and_shows_build_errors_in_chromium(site: SiteDir, ser
     assert page.locator("#cumthidua-errors").count() == 0
     assert "Đã sửa lỗi." in page.locator(".article-body").inner_text()
     page.close()
+
+
+@pytest.mark.browser
+def test_many_open_tabs_all_load_and_reload(site: SiteDir, serve, browser) -> None:  # noqa: F811
+    """Browsers allow six connections to one server: open pages must not hold one each."""
+    article = site.article("tin-a.md", "Tin A")
+    server = serve()
+    context = browser.new_context()
+    tabs = []
+    for _ in range(8):
+        tab = context.new_page()
+        tab.goto(server.url + "2020/07/tin-a/", timeout=WAIT * 1000)
+        tabs.append(tab)
+    article.write_text(article.read_text("utf-8").replace("Nội dung.", "Nội dung mới."), "utf-8")
+    for tab in tabs:
+        tab.locator(".article-body", has_text="Nội dung mới.").wait_for(timeout=WAIT * 1000)
+    context.close()

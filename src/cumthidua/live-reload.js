@@ -49,8 +49,14 @@
     showErrors(state.errors, state.build);
   }
 
-  if (window.EventSource) {
-    var events = new EventSource("/__cumthidua/events");
-    events.addEventListener("build", function (event) { onState(JSON.parse(event.data)); });
+  // Short polling rather than the /__cumthidua/events stream: over HTTP/1.1 a browser keeps at most
+  // six connections to one server, so a stream per open tab would freeze the seventh tab.
+  function poll() {
+    fetch("/__cumthidua/status", { cache: "no-store" })
+      .then(function (response) { return response.json(); })
+      .then(onState)
+      .catch(function () { /* the server is restarting: keep asking */ })
+      .then(function () { window.setTimeout(poll, 500); });
   }
+  poll();
 })();

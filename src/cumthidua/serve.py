@@ -171,7 +171,7 @@ class LiveHandler(SimpleHTTPRequestHandler):
         self.send_bytes(inject_script(page, build_number), "text/html; charset=utf-8", HTTPStatus.NOT_FOUND)
 
     def send_events(self) -> None:
-        """Server-sent events: the state now, then each time a build finishes."""
+        """Server-sent events: the state now, then each time a build finishes (for tools; pages poll)."""
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
