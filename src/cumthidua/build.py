@@ -152,6 +152,9 @@ def prepare(
     progress("assemble", 0, 1)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
     site = assemble_site(config, articles, options, diagnostics)
+    incremental.work_out_related(site, cache, request.jobs)
+    if cache is not None:
+        cache.upcoming = incremental.upcoming_publication(articles, site, options.now.timestamp())
     ui = ui_strings(config.language)
     pages = site_pages(site, ui)
     pages += portal_pages(site, ui, pages, diagnostics)
@@ -195,6 +198,45 @@ def write_site(
     return stats
 
 
+def input_folders(request: BuildRequest) -> list[Path]:
+    """Every folder a build reads besides the config file."""
+    theme = default_theme_dir()
+    return [request.content_dir, *template_dirs(request), theme / "static", request.site_root / "static"]
+
+
+def _request_key(request: BuildRequest) -> tuple:
+    paths = (request.content_dir.resolve(), request.output_dir.resolve(), request.config_file.resolve())
+    return (*map(str, paths), request.base_url, request.drafts, request.future)
+
+
+def unchanged_result(request: BuildRequest, cache: BuildCache | None) -> BuildResult | None:
+    """When no input changed since the last build into this output folder, its result, without any work."""
+    if cache is None or request.clean:
+        return None
+    cache.inputs = incremental.input_digest(_request_key(request), request.config_file, input_folders(request))
+    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, build_time(request).timestamp())
+    if last is None:
+        return None
+    stats = WriteStats(unchanged=last.files)
+    warnings = Diagnostics(list(last.warnings))
+    return BuildResult(warnings, last.articles, last.pages, stats, output_dir=request.output_dir)
+
+
+def full_build(
+    request: BuildRequest, diagnostics: Diagnostics, progress: Progress, cache: BuildCache | None
+) -> BuildResult:
+    """Read what changed, render what changed, write what changed; remember the result for the next build."""
+    site, pages, renderer = prepare(request, diagnostics, progress, cache)
+    result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
+    if not diagnostics:
+        result.stats = write_site(request, pages, renderer, diagnostics, progress, cache)
+    if result.ok and cache is not None:
+        files = result.stats.written + result.stats.unchanged
+        last = incremental.LastBuild("", "", result.articles, result.pages, files, diagnostics.items, cache.upcoming)
+        incremental.remember_build(cache, request.output_dir, cache.inputs, last)
+    return result
+
+
 def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
     """Build the site; raises :class:`UsageError` only for a wrong setup."""
     started = time.perf_counter()
@@ -204,10 +246,7 @@ def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResul
         drop_cache(request.site_root)
     cache = open_cache(request.site_root) if request.cache else None
     try:
-        site, pages, renderer = prepare(request, diagnostics, progress, cache)
-        result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
-        if not diagnostics:
-            result.stats = write_site(request, pages, renderer, diagnostics, progress, cache)
+        result = unchanged_result(request, cache) or full_build(request, diagnostics, progress, cache)
     finally:
         if cache is not None:
             cache.close()

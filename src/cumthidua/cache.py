@@ -25,6 +25,7 @@ import pickle
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ CREATE TABLE IF NOT EXISTS pages (
 """
 
 
+@lru_cache(maxsize=1)
 def tool_key() -> str:
     """Digest of cumthidua's own code and UI strings: a new version never reuses old results."""
     package = Path(__file__).resolve().parent
@@ -153,6 +155,8 @@ class BuildCache:
         self.folder = site_root / CACHE_DIR
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = str((self.folder / DATABASE).resolve())
+        self.inputs: str | None = None  # digest of this build's inputs, when they can be trusted
+        self.upcoming: float | None = None  # when the next future-dated article is due
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

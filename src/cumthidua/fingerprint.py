@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -83,7 +84,15 @@ class Encoder:
     def __init__(self, attributes: frozenset[str] | None, config_key: str):
         self.attributes = attributes
         self.config_key = config_key
-        self.articles: dict[int, tuple] = {}
+        # id(object) → (object, short token): an object met on many pages is encoded once; holding the
+        # object keeps its id from being reused within the build.
+        self.memo: dict[int, tuple[Any, str]] = {}
+
+    def _memoized(self, value: Any, encode: Callable[[Any], Any]) -> str:
+        found = self.memo.get(id(value))
+        if found is None:
+            found = self.memo[id(value)] = (value, "#" + digest_of(encode(value)))
+        return found[1]
 
     def encode(self, value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float)):
@@ -91,9 +100,11 @@ class Encoder:
         if isinstance(value, str):
             return value if type(value) is str else (type(value).__name__, str(value))
         if isinstance(value, Article):
-            return self.article(value)
+            return self._memoized(value, self.article)
         if isinstance(value, (list, tuple)):
-            return ("L", *[self.encode(item) for item in value])
+            if len(value) > 4:
+                return self._memoized(value, self.sequence)
+            return self.sequence(value)
         if isinstance(value, dict):
             return ("D", *sorted((repr(key), self.encode(item)) for key, item in value.items()))
         if isinstance(value, (set, frozenset)):
@@ -107,16 +118,14 @@ class Encoder:
         if callable(value) and hasattr(value, "__qualname__"):
             return ("fn", self.function(value))
         if hasattr(value, "__dict__") or dataclasses.is_dataclass(value):
-            return self.object(value)
+            return self._memoized(value, self.object)
         raise Unfingerprintable(type(value).__name__)
 
+    def sequence(self, value: list | tuple) -> tuple:
+        return ("L", *[self.encode(item) for item in value])
+
     def article(self, article: Article) -> tuple:
-        token = self.articles.get(id(article))
-        if token is None:
-            assigned = tuple(self.encode(getattr(article, name)) for name in _ARTICLE_ASSIGNED)
-            token = ("A", article.digest, article.source, *assigned)
-            self.articles[id(article)] = token
-        return token
+        return ("A", article.digest, article.source, *[self.encode(getattr(article, n)) for n in _ARTICLE_ASSIGNED])
 
     def object(self, value: Any) -> tuple:
         names = _readable(type(value), self.attributes)
@@ -183,18 +192,18 @@ class Fingerprinter:
                 page.description,
                 encoder.encode(page.data),
             )
-        except Unfingerprintable:
+        except (Unfingerprintable, RecursionError):
             return None
         return digest_of(parts)
 
 
-def analyse_templates(sources: dict[str, str], parse: Any, referenced: Any, undeclared: Any, nodes: Any) -> dict:
+def analyse_templates(sources: dict[str, str], parse: Any, referenced: Any, nodes: Any) -> dict:
     """TemplateInfo for every template, from their sources (name → text).
 
-    ``parse``, ``referenced``, ``undeclared`` and ``nodes`` are Jinja's
-    ``Environment.parse``, ``meta.find_referenced_templates``,
-    ``meta.find_undeclared_variables`` and ``nodes`` module, passed in so this
-    module does not import Jinja for builds that render nothing.
+    ``parse``, ``referenced`` and ``nodes`` are Jinja's ``Environment.parse``,
+    ``meta.find_referenced_templates`` and ``nodes`` module, passed in so this
+    module does not import Jinja for builds that render nothing. (Jinja's
+    ``find_undeclared_variables`` leaves out globals: exactly the names needed.)
     """
     direct: dict[str, tuple[set[str] | None, set[str], set[str] | None]] = {}
     for name, source in sources.items():
@@ -203,7 +212,8 @@ def analyse_templates(sources: dict[str, str], parse: Any, referenced: Any, unde
         except Exception:  # noqa: BLE001 - a syntax error is reported by the renderer; the page always renders
             continue
         uses = set(referenced(tree))
-        direct[name] = (None if None in uses else uses, set(undeclared(tree)), _attributes_read(tree, nodes))
+        names = {node.name for node in tree.find_all(nodes.Name) if node.ctx == "load"}
+        direct[name] = (None if None in uses else uses, names, _attributes_read(tree, nodes))
     infos = {}
     for name in direct:
         closure = _closure(name, direct, sources)

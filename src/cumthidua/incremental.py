@@ -14,7 +14,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from .cache import BuildCache, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
-from .models import Article, Page
+from .models import Article, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
 from .source import find_content
@@ -156,12 +156,10 @@ def template_infos(renderer: Any, cache: BuildCache | None) -> dict[str, Templat
             sources[name] = env.loader.get_source(env, name)[0]
         except (jinja2.TemplateError, OSError, UnicodeDecodeError):
             continue
-    key = "templates:" + digest_of(sorted(sources.items()))
+    key = "templates:" + digest_of((tool_key(), sorted(sources.items())))
     infos = cache.get_meta(key) if cache is not None else None
     if infos is None:
-        infos = analyse_templates(
-            sources, env.parse, meta.find_referenced_templates, meta.find_undeclared_variables, nodes
-        )
+        infos = analyse_templates(sources, env.parse, meta.find_referenced_templates, nodes)
         if cache is not None:
             cache.set_meta(key, infos)
     return infos
@@ -284,3 +282,137 @@ class PageRenderer:
 
 def cpu_jobs(jobs: int | None) -> int:
     return jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
+
+
+# -- "Các tin tức khác" ---------------------------------------------------------------------------------------
+
+
+def related_signature(site: Site) -> str:
+    """Everything the related-article ranking reads: dates, categories and tags of all articles, the config."""
+    features = [
+        (a.source, a.date.timestamp(), a.category.slug if a.category else None, [t.slug for t in a.tag_terms])
+        for a in site.articles
+    ]
+    return digest_of((tool_key(), repr(site.config), features))
+
+
+@dataclass
+class _RelatedTask:
+    site: Site
+
+    def __call__(self, index: int) -> list[str]:
+        from .related import related_articles
+
+        return [candidate.source for candidate in related_articles(self.site, self.site.articles[index])]
+
+
+def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = None) -> None:
+    """Fill ``site.related`` for every article: from the cache when no date, category or tag changed."""
+    signature = related_signature(site)
+    saved = cache.get_meta("related") if cache is not None else None
+    if saved is not None and saved[0] == signature:
+        lists = saved[1]
+    else:
+        task = _RelatedTask(site)
+        sources = [a.source for a in site.articles]
+        lists = dict(zip(sources, ordered_map(task, range(len(sources)), jobs), strict=True))
+        if cache is not None:
+            cache.set_meta("related", (signature, lists))
+    by_source = {article.source: article for article in site.articles}
+    site.related = {source: [by_source[s] for s in sources] for source, sources in lists.items()}
+
+
+# -- nothing changed ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    """What a successful build left, to answer the next one at once when none of its inputs changed."""
+
+    inputs: str  # digest of every input's path, size and mtime (see :func:`input_digest`)
+    manifest: str  # digest of the output's manifest: the output is as that build left it
+    articles: int
+    pages: int
+    files: int
+    warnings: list[Diagnostic]
+    upcoming: float | None  # when the next future-dated article gets published (timestamp)
+
+
+def _file_states(folder: Path, newest_ns: int) -> list[tuple[str, int, int]] | None:
+    """(relative path, size, mtime) of every file below ``folder``; None when one changed too recently to trust."""
+    states = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if info.st_mtime_ns >= newest_ns:
+                return None
+            states.append((os.path.relpath(path, folder), info.st_size, info.st_mtime_ns))
+    return sorted(states)
+
+
+def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> str | None:
+    """Digest of the tool, the request and every input file's size and mtime; None when not trustworthy now."""
+    newest_ns = time.time_ns() - 2_000_000_000  # same-tick edits: see cache.RACY_SECONDS
+    parts: list[Any] = [tool_key(), request_key]
+    for path in [config_file, *folders]:
+        if path.is_dir():
+            states = _file_states(path, newest_ns)
+            if states is None:
+                return None
+            parts.append((str(path.resolve()), states))
+        elif path.exists():
+            info = path.stat()
+            if info.st_mtime_ns >= newest_ns:
+                return None
+            parts.append((str(path.resolve()), info.st_size, info.st_mtime_ns))
+        else:
+            parts.append((str(path), None))
+    return digest_of(parts)
+
+
+def _manifest_digest(output_dir: Path) -> str | None:
+    from .output import MANIFEST
+
+    try:
+        return digest_of((output_dir / MANIFEST).read_bytes())
+    except OSError:
+        return None
+
+
+def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now: float) -> LastBuild | None:
+    """The last build into ``output_dir`` when its inputs and its output are exactly as they were."""
+    from .output import read_manifest
+
+    last = cache.get_meta("last:" + str(output_dir.resolve()))
+    if inputs is None or not isinstance(last, LastBuild) or last.inputs != inputs:
+        return None
+    if last.upcoming is not None and now >= last.upcoming:
+        return None  # a future-dated article is due
+    if _manifest_digest(output_dir) != last.manifest:
+        return None
+    files = read_manifest(output_dir)
+    for path in files:
+        try:
+            os.lstat(output_dir / path)
+        except OSError:
+            return None
+    return last
+
+
+def remember_build(cache: BuildCache, output_dir: Path, inputs: str | None, last: LastBuild) -> None:
+    if inputs is None:
+        return
+    manifest = _manifest_digest(output_dir)
+    if manifest is not None:
+        cache.set_meta("last:" + str(output_dir.resolve()), replace(last, inputs=inputs, manifest=manifest))
+
+
+def upcoming_publication(articles: list[Article], site: Site, now: float) -> float | None:
+    """When the earliest article left out of this build for its future date would be published."""
+    published = {id(article) for article in site.articles}
+    dates = [a.date.timestamp() for a in articles if id(a) not in published and a.date.timestamp() > now]
+    return min(dates) if dates else None

@@ -123,3 +123,4 @@ class Site:
     index_of: dict[str, int] = field(default_factory=dict)  # article url → position in articles
     tags: list[Category] = field(default_factory=list)  # in Vietnamese alphabetical order
     tag_articles: dict[str, list[Article]] = field(default_factory=dict)  # tag slug → newest first
+    related: dict[str, list[Article]] | None = None  # article source → "Các tin tức khác", when worked out ahead

@@ -128,7 +128,12 @@ def neighbours(site: Site, article: Article) -> tuple[Article | None, Article | 
 
 
 def other_news(site: Site, article: Article) -> list[Article]:
-    """ "Các tin tức khác": the most related articles (see :mod:`cumthidua.related`)."""
+    """ "Các tin tức khác": the most related articles (see :mod:`cumthidua.related`).
+
+    A build works them out ahead, in parallel and from its cache (``incremental.work_out_related``).
+    """
+    if site.related is not None and article.source in site.related:
+        return site.related[article.source]
     return related_articles(site, article)
 
 

@@ -1,0 +1,205 @@
+"""Incremental builds give the same bytes as a clean build, whatever the editors did in between.
+
+The proof is a property test: random sequences of additions, edits, renames,
+deletions, template and config edits and broken files, each followed by an
+incremental build of one output folder and a clean build (no cache) of
+another, compared file by file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cumthidua import parallel
+from cumthidua.build import BuildRequest, build
+from cumthidua.cache import CACHE_DIR
+from cumthidua.theme import default_theme_dir
+
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+TITLES = ["Hội nghị giao ban", "Đại hội Mặt trận", "Trao nhà Đại đoàn kết", "Ngày hội khu dân cư", "Tổng kết thi đua"]
+CATEGORIES = ["Mặt trận Tổ quốc", "An sinh xã hội", "Gương điển hình"]
+TAGS = ["Hà Nội", "Thi đua", "Người nghèo", "Bầu cử"]
+DATES = ["2020-07-14T16:29:00+07:00", "2021-05-19T10:00:00+07:00", "2023-12-31T23:00:00+07:00", "2030-01-01T08:00:00"]
+BODIES = ["Nội dung **chính**.", "Đoạn một.\n\nĐoạn hai với [liên kết](https://example.org/).", "Câu ngắn."]
+
+
+class Site:
+    """A site folder whose files get distinct, old mtimes unless a step asks for a fresh one."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.content = root / "content"
+        self.content.mkdir(parents=True)
+        self.clock = 1_600_000_000
+        self.names: list[str] = []
+
+    def write(self, relative: str, text: str, fresh: bool = False) -> None:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+        self.clock += 10
+        if not fresh:  # an old mtime: the cache trusts size and mtime alone
+            os.utime(path, (self.clock, self.clock))
+
+    def article_text(self, title: str, category: str, tags: list[str], date: str, body: str) -> str:
+        tag_list = ", ".join(f'"{tag}"' for tag in tags)
+        return f'---\ntitle: "{title}"\ndate: "{date}"\ncategories: ["{category}"]\ntags: [{tag_list}]\n---\n{body}\n'
+
+    def build(self, output: Path, cache: bool, jobs: int) -> bool:
+        request = BuildRequest(self.content, output, now=NOW, cache=cache, jobs=jobs)
+        return build(request).ok
+
+
+def output_files(folder: Path) -> dict[str, bytes]:
+    if not folder.exists():
+        return {}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".cumthidua")
+    }
+
+
+articles = st.tuples(
+    st.sampled_from(TITLES), st.sampled_from(CATEGORIES), st.lists(st.sampled_from(TAGS), max_size=2, unique=True),
+    st.sampled_from(DATES), st.sampled_from(BODIES),
+)  # fmt: skip
+steps = st.one_of(
+    st.tuples(st.just("add"), articles, st.booleans()),
+    st.tuples(st.just("edit"), st.integers(0, 20), articles, st.booleans()),
+    st.tuples(st.just("rename"), st.integers(0, 20)),
+    st.tuples(st.just("delete"), st.integers(0, 20)),
+    st.tuples(st.just("template"), st.sampled_from(["home.html", "article.html", "_article_list.html", None])),
+    st.tuples(st.just("config"), st.integers(1, 3), st.integers(0, 3), st.sampled_from(["Tin tức", "Cổng tin"])),
+    st.tuples(st.just("broken"), st.booleans()),
+    st.tuples(st.just("static"), st.sampled_from(["a", "b", None])),
+)
+
+
+def apply(site: Site, step: tuple, counter: list[int]) -> None:
+    kind = step[0]
+    counter[0] += 1
+    if kind == "add":
+        name = f"bai-{counter[0]}.md"
+        site.names.append(name)
+        site.write(f"content/{name}", site.article_text(*step[1]), fresh=step[2])
+    elif kind == "edit" and site.names:
+        name = site.names[step[1] % len(site.names)]
+        site.write(f"content/{name}", site.article_text(*step[2]), fresh=step[3])
+    elif kind == "rename" and site.names:
+        index = step[1] % len(site.names)
+        new = f"muc/bai-{counter[0]}.md"
+        (site.content / "muc").mkdir(exist_ok=True)
+        (site.content / site.names[index]).rename(site.content / new)
+        site.names[index] = new
+    elif kind == "delete" and site.names:
+        (site.content / site.names.pop(step[1] % len(site.names))).unlink()
+    elif kind == "template":
+        for old in (site.root / "templates").glob("*.html"):
+            old.unlink()
+        if step[1] is not None:
+            original = (default_theme_dir() / "templates" / step[1]).read_text("utf-8")
+            site.write(f"templates/{step[1]}", original + f"\n<!-- bản sửa {counter[0]} -->\n")
+    elif kind == "config":
+        _, per_page, other_news, title = step
+        site.write("site.yaml", f'title: "{title}"\nper_page: {per_page}\nother_news: {other_news}\n')
+    elif kind == "broken":
+        path = site.content / "hong.md"
+        if step[1]:
+            site.write("content/hong.md", "---\ntitle: [không đóng\n---\n")
+        elif path.exists():
+            path.unlink()
+    elif kind == "static":
+        path = site.root / "static" / "anh.txt"
+        if step[1] is None:
+            path.unlink(missing_ok=True)
+        else:
+            site.write("static/anh.txt", step[1] * 3)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(steps, min_size=1, max_size=7), st.sampled_from([1, 2]))
+def test_incremental_build_equals_clean_build(history: list[tuple], jobs: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="cumthidua-incremental-"))
+    saved_minimum = parallel.MIN_PARALLEL_ITEMS
+    parallel.MIN_PARALLEL_ITEMS = 2  # tiny sites, but the forked workers must be exercised too
+    try:
+        site = Site(folder / "site")
+        counter = [0]
+        apply(site, ("add", (TITLES[0], CATEGORIES[0], TAGS[:1], DATES[0], BODIES[0]), False), counter)
+        site.build(site.root / "public", cache=True, jobs=jobs)
+        for step in history:
+            apply(site, step, counter)
+            before = output_files(site.root / "public")
+            ok = site.build(site.root / "public", cache=True, jobs=jobs)
+            reference = folder / f"clean-{counter[0]}"
+            assert site.build(reference, cache=False, jobs=1) == ok, step
+            expected = output_files(reference) if ok else before  # a failed build leaves the output as it was
+            assert output_files(site.root / "public") == expected, step
+            assert site.build(site.root / "public", cache=True, jobs=jobs) == ok  # nothing changed since
+            assert output_files(site.root / "public") == expected, step
+            shutil.rmtree(reference, ignore_errors=True)
+    finally:
+        parallel.MIN_PARALLEL_ITEMS = saved_minimum
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_cache_lives_in_a_hidden_folder_and_clean_drops_it(site) -> None:
+    site.article("a.md", "Bài một", category="Tin")
+    site.build()
+    assert (site.root / CACHE_DIR).is_dir()
+    first = site.files()
+    site.build("--clean")
+    assert site.files() == first
+    shutil.rmtree(site.root / ".cumthidua")  # safe to delete at any time
+    site.build()
+    assert site.files() == first
+
+
+def test_rebuild_without_changes_writes_nothing(site) -> None:
+    site.article("a.md", "Bài một", category="Tin")
+    site.article("b.md", "Bài hai", category="Tin", date="15/07/2020 - 04:29 PM")
+    site.build()
+    result = site.build()
+    assert "(0 written," in result.stdout
+
+
+def test_edit_rewrites_the_article_and_the_pages_that_show_it(site) -> None:
+    for number in range(1, 6):
+        site.article(f"{number}.md", f"Bài {number}", date=f"1{number}/07/2020 - 04:29 PM", category="Tin")
+    site.build()
+    before = site.files()
+    site.article("3.md", "Bài ba đã sửa", date="13/07/2020 - 04:29 PM", category="Tin")
+    site.build()
+    after = site.files()
+    changed = {path for path in after if before.get(path) != after[path]}
+    assert "2020/07/bai-ba-da-sua/index.html" in changed
+    assert "index.html" in changed  # the home page lists it
+    assert "2020/07/bai-3/index.html" not in after  # the old URL is gone
+    assert "static/style.css" not in changed
+
+
+def test_deleted_output_file_is_written_again(site) -> None:
+    site.article("a.md", "Bài một", category="Tin")
+    site.build()
+    page = site.output / "2020/07/bai-mot/index.html"
+    expected = page.read_bytes()
+    page.unlink()
+    site.build()
+    assert page.read_bytes() == expected
+
+
+@pytest.mark.parametrize("jobs", ["0", "-1", "hai"])
+def test_jobs_must_be_a_positive_number(site, jobs: str) -> None:
+    site.article("a.md", "Bài một")
+    result = site.run("build", "--jobs", jobs)
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr
