@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import __version__
 from .build import BuildRequest, BuildResult, build
-from .console import Console
+from .console import Console, build_summary, error_count
 from .diagnostics import Diagnostics, UsageError, display_path
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
@@ -99,23 +99,13 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def error_count(diagnostics: Diagnostics) -> str:
-    count = len(diagnostics.errors)
-    return f"{count} error{'s' if count != 1 else ''}"
-
-
 def report(result: BuildResult, console: Console | None = None) -> int:
     console = console or Console()
     console.diagnostics(result.diagnostics.sorted())
     if not result.ok:
         console.error(f"cumthidua: {error_count(result.diagnostics)}; the output folder was not changed")
         return EXIT_CONTENT
-    stats = result.stats
-    changes = f"{stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed"
-    console.info(
-        f"Built {result.articles} articles, {result.pages} pages in {result.seconds:.2f} s "
-        f"({changes}) → {display_path(result.output_dir)}"
-    )
+    console.info(f"{build_summary(result)} → {display_path(result.output_dir)}")
     return EXIT_OK
 
 

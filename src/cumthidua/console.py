@@ -18,7 +18,8 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from .diagnostics import Diagnostic
+from .build import BuildResult
+from .diagnostics import Diagnostic, Diagnostics
 
 PROGRESS_DELAY = 1.0  # seconds before a bar appears: quick builds stay quiet
 REFRESH_INTERVAL = 0.2  # seconds between redraws of the bar
@@ -32,6 +33,18 @@ _STAGE_NAMES = {
     "render": "rendering pages",
     "write": "writing files",
 }
+
+
+def error_count(diagnostics: Diagnostics) -> str:
+    count = len(diagnostics.errors)
+    return f"{count} error{'s' if count != 1 else ''}"
+
+
+def build_summary(result: BuildResult) -> str:
+    """The line that ends a build: what was built, how fast, what changed in the output."""
+    stats = result.stats
+    changes = f"{stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed"
+    return f"Built {result.articles} articles, {result.pages} pages in {result.seconds:.2f} s ({changes})"
 
 
 def wants_colour(stream: TextIO) -> bool:

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from .build import BuildRequest, BuildResult, build
 from .config import load_config
-from .console import Console
+from .console import Console, build_summary, error_count
 from .diagnostics import Diagnostics, UsageError, display_path
 from .urls import base_path
 from .watch import SiteWatcher
@@ -142,7 +142,6 @@ class LiveHandler(SimpleHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(content)))
-        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(content)
 
@@ -174,7 +173,6 @@ class LiveHandler(SimpleHTTPRequestHandler):
         """Server-sent events: the state now, then each time a build finishes (for tools; pages poll)."""
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         state = self.server.state
         seen = -1
@@ -249,16 +247,11 @@ class Rebuilder:
     def report(self, result: BuildResult) -> None:
         if result.ok:
             self.console.diagnostics(result.diagnostics.sorted())  # warnings
-            stats = result.stats
-            self.console.info(
-                f"Built {result.articles} articles, {result.pages} pages in {result.seconds:.2f} s "
-                f"({stats.written} written, {stats.unchanged} unchanged, {stats.removed} removed)"
-            )
+            self.console.info(build_summary(result))
             self.state.succeeded()
             return
         self.console.diagnostics(result.diagnostics.sorted())
-        count = len(result.diagnostics.errors)
-        self.console.error(f"cumthidua: {count} error{'s' if count != 1 else ''}; still serving the last good site")
+        self.console.error(f"cumthidua: {error_count(result.diagnostics)}; still serving the last good site")
         self.state.failed([d.format() for d in result.diagnostics.sorted()])
 
     def fail(self, lines: list[str]) -> None:
