@@ -79,6 +79,7 @@ def test_page_that_cannot_be_understood_is_reported_and_the_rest_imported(site: 
     site.write("old-portal/a-good.txt", DUMP.read_text("utf-8"))
     site.write("old-portal/b-menu.txt", "Trang chủ\n\nGiới thiệu\nLiên hệ\n")
     site.write("old-portal/c-empty.html", "<html><body><h1>Liên hệ</h1><p>Gọi cho chúng tôi.</p></body></html>")
+    site.write("old-portal/a-good_files/quang-cao.html", "<html><body>banner</body></html>")  # saved with the page
     result = site.run("import", str(pages), "--to", "content/tin-cu", "--category", "Tin cũ")
     assert result.returncode == 1
     assert "old-portal/b-menu.txt:3:1: error: cannot import this page: no date such as 14/07/2020" in result.stderr

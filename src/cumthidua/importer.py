@@ -226,12 +226,22 @@ def read_page(path: Path) -> PortalArticle:
     return parse_html_page(text) if looks_html else parse_text_dump(text)
 
 
+def is_page(path: Path, folder: Path) -> bool:
+    """A page to import below a folder; not what a browser's "save page" put in ``<name>_files/``."""
+    parts = path.relative_to(folder).parts
+    return (
+        path.suffix.lower() in PAGE_SUFFIXES
+        and not any(part.startswith(".") or part.endswith("_files") for part in parts)
+        and path.is_file()
+    )
+
+
 def page_files(inputs: list[Path]) -> list[Path]:
     """The files to import: given files, and every .txt/.html page below given folders."""
     found: list[Path] = []
     for item in inputs:
         if item.is_dir():
-            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in PAGE_SUFFIXES)
+            found += sorted(p for p in item.rglob("*") if is_page(p, item))
         else:
             found.append(item)
     return found
