@@ -154,6 +154,21 @@ def test_serve_rebuilds_on_change_and_signals_open_pages(site: SiteDir, serve) -
     assert "Tin C mới" in server.get("")[1]  # listings follow too
 
 
+def test_serve_rebuilds_on_template_static_and_config_changes(site: SiteDir, serve) -> None:
+    site.article("tin-a.md", "Tin A")
+    site.write("site.yaml", "title: Tin cũ\n")
+    server = serve()
+    site.write("site.yaml", "title: Bản tin mới\n")
+    wait_for(lambda: "Bản tin mới" in server.get("")[1], "the new site title")
+    site.write("static/ghi-chu.txt", "xin chào")  # static/ did not exist when serve started
+    wait_for(lambda: server.get("static/ghi-chu.txt") == (200, "xin chào"), "the new static file")
+    site.write(
+        "templates/article.html",
+        "{% extends 'base.html' %}{% block content %}<p id=mau>{{ article.title }}</p>{% endblock %}",
+    )
+    wait_for(lambda: "<p id=mau>Tin A</p>" in server.get("2020/07/tin-a/")[1], "the new template")
+
+
 def test_serve_coalesces_a_burst_of_changes_into_few_rebuilds(site: SiteDir, serve) -> None:
     site.article("tin-a.md", "Tin A")
     server = serve()
