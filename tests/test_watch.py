@@ -100,3 +100,21 @@ def test_site_watcher_sees_content_templates_static_and_config_but_not_the_outpu
     seen = batches.all_paths()
     assert not any(path.is_relative_to(root / "public") for path in seen)
     assert root / "notes.txt" not in seen
+
+
+def test_site_watcher_falls_back_to_polling_when_the_system_refuses_watches(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "site"
+    (root / "content").mkdir(parents=True)
+    batches = Batches()
+    watcher = SiteWatcher(root, [root / "content"], [root / "site.yaml"], batches)
+
+    def refuse(*args, **kwargs):
+        raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr(watcher.observer, "schedule", refuse)
+    watcher.start()
+    try:
+        (root / "content" / "tin.md").write_text("x", "utf-8")
+        batches.wait_for(lambda: root / "content" / "tin.md" in batches.all_paths(), "the article, seen by polling")
+    finally:
+        watcher.stop()

@@ -8,6 +8,7 @@ quiet for a moment, then hands over every changed path at once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
 
 QUIET_PERIOD = 0.2  # seconds without events before a burst counts as over
 MAX_WAIT = 2.0  # a never-ending stream of events still rebuilds this often
@@ -142,11 +144,17 @@ class SiteWatcher:
             self._watched.add((folder, recursive))
 
     def _changed(self, paths: set[Path]) -> None:
-        self._schedule()
+        with contextlib.suppress(OSError):  # a folder that cannot be watched still gets rebuilt now
+            self._schedule()
         self.on_change(paths)
 
     def start(self) -> None:
-        self._schedule()
+        try:
+            self._schedule()
+        except OSError:  # e.g. the system's inotify watch limit: look for changes by polling instead
+            self.observer = PollingObserver()
+            self._watched.clear()
+            self._schedule()
         self.coalescer.start()
         self.observer.start()
 
