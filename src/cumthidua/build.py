@@ -26,6 +26,7 @@ from .portal import portal_pages
 from .render import Renderer
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
 from .theme import default_theme_dir, ui_strings
+from .urls import output_file
 
 Progress = Callable[[str, int, int], None]
 """Told ``(stage, done, total)`` as a build advances; the terminal draws it, ``build`` does not."""
@@ -186,7 +187,9 @@ def write_site(
     removed = bool(set(writer.previous) - set(writer.files))
     for path, hrefs, source in page_renderer.kept_links(removed):
         links.add_links(path, hrefs, source)
-    for link in links.broken(path for path, _ in assets):
+    # A page that failed to render is reported already, not again at every link to it.
+    pages_and_assets = [*(output_file(page.path) for page in pages), *(path for path, _ in assets)]
+    for link in links.broken(pages_and_assets):
         diagnostics.error(link.source, link.line, link.col, link.message)
     for problem in writer.problems:
         diagnostics.error(problem.source, 1, 1, problem.message)

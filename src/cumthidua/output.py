@@ -68,6 +68,7 @@ class OutputWriter:
 
     def __post_init__(self) -> None:
         self.output_dir = self.output_dir.resolve()
+        self._created_output = not self.output_dir.exists()  # staging creates it; a failed build removes it again
         self.previous = read_manifest(self.output_dir)
         shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by an interrupted build
 
@@ -137,8 +138,6 @@ class OutputWriter:
         return True
 
     def _account(self, path: str, content_digest: str, size: int, staged: bool, source: str) -> None:
-        if not self.output_dir.exists():
-            self._created_output = True
         self.files[path] = content_digest
         self.sources[path] = source or path
         if not staged:

@@ -98,6 +98,15 @@ class Renderer:
             except jinja2.TemplateSyntaxError as exc:
                 path, line = _template_location(exc)
                 diagnostics.error(path, line, 1, f"template syntax error: {exc.message}")
+            except UnicodeDecodeError as exc:
+                diagnostics.error(self._find_template(name), 1, 1, f"template is not valid UTF-8 ({exc.reason})")
+
+    def _find_template(self, name: str) -> str:
+        """The file of a template that cannot be loaded, looked up by hand."""
+        for folder in self.env.loader.searchpath:
+            if (Path(folder) / name).is_file():
+                return display_path(Path(folder) / name)
+        return name
 
     def template_file(self, name: str) -> str:
         """The file a template name resolves to, as shown in messages."""
@@ -123,10 +132,10 @@ class Renderer:
         """Render one page; template errors come out as :class:`TemplateProblem`."""
         try:
             html = self.env.get_template(page.template).render(self.context(page))
-        except (jinja2.TemplateError, TypeError, AttributeError, ValueError, KeyError) as exc:
+        except RecursionError:
+            raise TemplateProblem(page.template, 1, "template recursion too deep") from None
+        except Exception as exc:  # a site's template is code: any error in it is the site's, at its line
             path, line = _template_location(exc)
             message = getattr(exc, "message", None) or str(exc)
             raise TemplateProblem(path, line, f"while rendering /{page.path}: {message}") from None
-        except RecursionError:
-            raise TemplateProblem(page.template, 1, "template recursion too deep") from None
         return RenderedPage(output_file(page.path), html.encode("utf-8"))

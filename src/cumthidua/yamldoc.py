@@ -16,6 +16,8 @@ import yaml
 from .diagnostics import Diagnostics
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_DEPTH = 100  # nesting of lists and mappings; far deeper input crashes libyaml's recursive composer
+_NESTING_MARKS = ("[", "{", "-", ":", "?")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,11 @@ def load_mapping(
     ``line_offset`` is how many lines of the file come before ``text`` (the
     opening ``---`` of front matter). Returns None after reporting an error.
     """
+    too_deep = _too_deep(text)
+    if too_deep is not None:
+        line, col = too_deep
+        diagnostics.error(path, line + line_offset, col, f"YAML nested more than {MAX_DEPTH} levels deep")
+        return None
     loader = Loader(text)
     try:
         root = loader.get_single_node()
@@ -66,7 +73,9 @@ def load_mapping(
             return {}
         if not isinstance(root, yaml.MappingNode):
             mark = root.start_mark
-            diagnostics.error(path, mark.line + 1 + line_offset, mark.column + 1, "expected a mapping of `key: value` lines")
+            diagnostics.error(
+                path, mark.line + 1 + line_offset, mark.column + 1, "expected a mapping of `key: value` lines"
+            )
             return None
         fields: dict[str, Field] = {}
         for key_node, value_node in root.value:
@@ -78,10 +87,14 @@ def load_mapping(
             key = key_node.value
             if key in fields:
                 first = fields[key]
-                diagnostics.error(path, key_line, key_col, f"duplicate key `{key}` (first given on line {first.key_line})")
+                diagnostics.error(
+                    path, key_line, key_col, f"duplicate key `{key}` (first given on line {first.key_line})"
+                )
                 continue
             value = loader.construct_object(value_node, deep=True)
-            fields[key] = Field(key, value, value_node, vmark.line + 1 + line_offset, vmark.column + 1, key_line, key_col)
+            fields[key] = Field(
+                key, value, value_node, vmark.line + 1 + line_offset, vmark.column + 1, key_line, key_col
+            )
         return fields
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -92,5 +105,29 @@ def load_mapping(
     except yaml.YAMLError as exc:
         diagnostics.error(path, 1 + line_offset, 1, f"invalid YAML: {exc}")
         return None
+    except RecursionError:
+        diagnostics.error(path, 1 + line_offset, 1, "YAML nested too deeply")
+        return None
     finally:
         loader.dispose()
+
+
+def _too_deep(text: str) -> tuple[int, int] | None:
+    """Where lists and mappings nest past :data:`MAX_DEPTH` (1-based line, col), read from the event stream.
+
+    Each level needs one of ``[ { - : ?``, so ordinary texts are passed without parsing them twice.
+    """
+    if sum(text.count(mark) for mark in _NESTING_MARKS) < MAX_DEPTH:
+        return None
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1, event.start_mark.column + 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # reported by the real parse
+    return None
