@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import incremental
 from .cache import BuildCache, drop_cache, open_cache
-from .config import SiteConfig, load_config
+from .config import SiteConfig, base_url_problem, load_config
 from .diagnostics import Diagnostics, UsageError, display_path
 from .images import resolve_images
 from .links import LinkChecker
@@ -93,6 +93,8 @@ def check_paths(request: BuildRequest) -> None:
         raise UsageError(f"content folder not found: {request.content_dir}")
     if request.config_path is not None and not request.config_path.is_file():
         raise UsageError(f"config file not found: {request.config_path}")
+    if request.base_url is not None and base_url_problem(request.base_url):
+        raise UsageError(f"--base-url {request.base_url!r} {base_url_problem(request.base_url)}")
     protected = {
         "the site folder": root,
         "the content folder": content,
@@ -103,8 +105,9 @@ def check_paths(request: BuildRequest) -> None:
     for name, folder in protected.items():
         if output == folder:
             raise UsageError(f"output folder {request.output_dir} is {name}; choose another, e.g. public")
-    if output.is_relative_to(content):
-        raise UsageError(f"output folder {request.output_dir} is inside the content folder")
+    for name in ("the content folder", "the templates folder", "the static folder"):
+        if output.is_relative_to(protected[name]):  # the next build would read its own output back
+            raise UsageError(f"output folder {request.output_dir} is inside {name}")
     if content.is_relative_to(output):
         raise UsageError(f"output folder {request.output_dir} contains the content folder")
     if output.exists() and not output.is_dir():

@@ -14,6 +14,7 @@ from typing import Any
 from .dates import DEFAULT_DATE_FORMAT, DateError, time_zone
 from .diagnostics import Diagnostics
 from .source import read_text
+from .theme import ui_languages
 from .yamldoc import Field, load_mapping
 
 PERMALINK_FIELDS = ("year", "month", "day", "slug", "category")
@@ -108,11 +109,20 @@ def _validate_value(key: str, value: Any, item: Field, path: Path, diagnostics: 
         problem = permalink_problem(value)
         if problem:
             return bad(problem)
-    if key == "base_url" and not re.match(r"^(https?://[^/\s]+)?/", value if value.endswith("/") else value + "/"):
-        return bad("must be an absolute URL such as https://example.org/tin-tuc/ or a path starting with /")
+    if key == "base_url" and base_url_problem(value):
+        return bad(base_url_problem(value))
     if key == "language" and not re.match(r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$", value):
         return bad("must be a language code such as vi or en")
+    if key == "language" and value.split("-")[0] not in ui_languages():
+        return bad(f"{value!r} has no UI strings (available: {', '.join(ui_languages())})")
     return True
+
+
+def base_url_problem(value: str) -> str | None:
+    """Why a ``base_url`` (from site.yaml or ``--base-url``) cannot prefix the site's URLs, if it cannot."""
+    if not re.match(r"^(https?://[^/\s\"'<>]+)?/[^\s\"'<>?#]*$", value if value.endswith("/") else value + "/"):
+        return "must be an absolute URL such as https://example.org/tin-tuc/ or a path starting with /"
+    return None
 
 
 def permalink_problem(pattern: str) -> str | None:

@@ -94,7 +94,11 @@ class OutputWriter:
                 return problem(f"cannot create folder {parent.relative_to(self.output_dir)}: a file is in the way")
             parent = parent.parent
         if (target.exists() or target.is_symlink()) and (path not in self.previous or not target.is_file()):
-            return problem(f"refusing to overwrite {target}: cumthidua did not write it")
+            # Reported at the file in the way: the page's own source may not even exist (site.yaml of the home page).
+            self.problems.append(
+                OutputProblem(path, str(target), "cumthidua did not write this file, so it will not overwrite it")
+            )
+            return False
         return True
 
     def add(self, path: str, content: bytes, source: str = "") -> None:

@@ -92,8 +92,7 @@ def _assign_urls(articles: list[Article], config: SiteConfig, diagnostics: Diagn
                 article.source_path, line, col,
                 f"slug {article.slug!r} gives the URL /{url}, already used by {other.source_path}",
             )  # fmt: skip
-            continue
-        number = 2
+        number = 2  # after a clash too, so the failing build reports nothing more about this article
         while url in taken:
             url = permalink(config.permalink, article, f"{article.slug}-{number}")
             number += 1

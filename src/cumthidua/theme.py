@@ -18,6 +18,11 @@ def default_theme_dir() -> Path:
     return PACKAGE_DIR.parent.parent
 
 
+def ui_languages() -> list[str]:
+    """The languages with a UI strings file (``vi``, ``en``)."""
+    return sorted(path.stem for path in (PACKAGE_DIR / "locales").glob("*.yaml"))
+
+
 @lru_cache(maxsize=8)
 def ui_strings(language: str) -> dict[str, str]:
     """UI strings for a language, falling back to Vietnamese for missing keys."""
