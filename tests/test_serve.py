@@ -151,7 +151,7 @@ def test_serve_rebuilds_on_change_and_signals_open_pages(site: SiteDir, serve) -
 
     site.article("tin-c.md", "Tin C mới", date="16/07/2020 - 10:00 AM")
     wait_for(lambda: server.get("2020/07/tin-c-moi/")[0] == 200, "the new article's page")
-    assert "Tin C mới" in server.get("")[1]  # listings follow too
+    wait_for(lambda: "Tin C mới" in server.get("")[1], "the home page to list it")  # listings follow too
 
 
 def test_serve_rebuilds_on_template_static_and_config_changes(site: SiteDir, serve) -> None:
@@ -214,7 +214,7 @@ def test_serve_removes_the_pages_of_deleted_and_renamed_articles(site: SiteDir, 
     old.write_text(old.read_text("utf-8").replace('"Tin B"', '"Tin B đổi tên"'), "utf-8")
     old.rename(site.content / "tin-b-doi-ten.md")
     wait_for(lambda: server.get("2020/07/tin-b-doi-ten/")[0] == 200, "the renamed article's page")
-    assert server.get("2020/07/tin-b/")[0] == 404
+    wait_for(lambda: server.get("2020/07/tin-b/")[0] == 404, "the old page to go")  # same build, removed last
 
 
 def test_serve_stops_cleanly_on_ctrl_c_and_never_writes_public(site: SiteDir, serve) -> None:
@@ -290,9 +290,12 @@ def test_build_py_serve_maps_to_serve() -> None:
         text=True,
     )
     lines: list[str] = []
+    errors: list[str] = []
     threading.Thread(target=Server._collect, args=(process.stdout, lines), daemon=True).start()
+    threading.Thread(target=Server._collect, args=(process.stderr, errors), daemon=True).start()
     try:
         found = wait_for(lambda: re.search(r"Serving (http://\S+)", "".join(lines)), "the sample site to be served")
+        assert "Built " in "".join(lines), "".join(errors)
         with urllib.request.urlopen(found.group(1), timeout=10) as response:
             assert "Cụm thi đua" in response.read().decode("utf-8")
     finally:
