@@ -51,3 +51,16 @@ def test_check_leaves_the_last_build_untouched(site: SiteDir) -> None:
     site.article("tin-b.md", "Tin B")
     assert site.run("check").returncode == 0
     assert site.files() == built
+
+
+def test_check_reports_problems_every_time_until_fixed(site: SiteDir) -> None:
+    """The check folder is kept for speed; that must never hide a problem on the next run."""
+    article = site.article("tin-a.md", "Tin A")
+    assert site.run("check").returncode == 0
+    good = article.read_text("utf-8")
+    article.write_text(good.replace("14/07/2020 - 04:29 PM", "99/07/2020"), "utf-8")
+    for _ in range(2):
+        result = site.run("check")
+        assert result.returncode == 1 and "content/tin-a.md:3:7: error:" in result.stderr
+    article.write_text(good, "utf-8")
+    assert site.run("check").returncode == 0
