@@ -146,7 +146,7 @@ def _title_before(strings: list[NavigableString], index: int) -> tuple[int, Tag]
     """The nearest heading before ``strings[index]`` and how many texts lie between them."""
     for distance, string in enumerate(reversed(strings[:index])):
         heading = next((p for p in string.parents if isinstance(p, Tag) and _is_title(p)), None)
-        if heading is not None and heading.name != "title":
+        if heading is not None:
             return distance, heading
     return None
 
