@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import incremental
 from .cache import BuildCache, drop_cache, open_cache
@@ -23,10 +24,12 @@ from .links import LinkChecker
 from .models import Article, Page, Site
 from .output import OutputWriter, WriteStats
 from .portal import portal_pages
-from .render import Renderer
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
 from .theme import default_theme_dir, ui_strings
 from .urls import output_file
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 Progress = Callable[[str, int, int], None]
 """Told ``(stage, done, total)`` as a build advances; the terminal draws it, ``build`` does not."""
@@ -163,6 +166,8 @@ def prepare(
     pages = site_pages(site, ui)
     pages += portal_pages(site, ui, pages, diagnostics)
     check_collisions(pages, diagnostics)
+    from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
+
     renderer = Renderer(site, template_dirs(request), ui)
     renderer.check_templates([page.template for page in pages], diagnostics)
     return site, pages, renderer
@@ -180,7 +185,8 @@ def write_site(
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
     links = LinkChecker(renderer.site.config.base_url)
     page_renderer = incremental.PageRenderer(renderer, cache, request.output_dir, request.jobs)
-    writer_source = lambda page: page.source or str(request.config_file)  # noqa: E731
+    config_file = str(request.config_file)
+    writer_source = lambda page: page.source or config_file  # noqa: E731
     for page, result in page_renderer.run(pages, writer, writer_source, diagnostics, progress):
         links.add_links(result.path, result.links, page.source or renderer.template_file(page.template))
     progress("write", 0, 1)

@@ -155,6 +155,7 @@ class BuildCache:
         self.folder = site_root / CACHE_DIR
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = str((self.folder / DATABASE).resolve())
+        _recent.clear()  # a long-running process (serve) must not see bodies of an older config
         self.inputs: str | None = None  # digest of this build's inputs, when they can be trusted
         self.upcoming: float | None = None  # when the next future-dated article is due
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)

@@ -42,7 +42,20 @@ PARSED_FIELDS = frozenset(
         "tags", "author", "slug", "explicit_slug", "draft", "aliases", "extra", "positions", "digest",
     }
 )  # fmt: skip
-_ARTICLE_ASSIGNED = tuple(f.name for f in dataclasses.fields(Article) if f.name not in PARSED_FIELDS)
+_ARTICLE_ASSIGNED = ("url", "image", "image_size", "category", "tag_terms")  # set or changed by the site
+_ARTICLE_OTHERS = tuple(
+    f.name for f in dataclasses.fields(Article) if f.name not in PARSED_FIELDS | set(_ARTICLE_ASSIGNED)
+)
+
+
+_PLAIN = {str, int, float, bool, type(None)}
+
+
+def _is_function(kind: type) -> bool:
+    """Functions, builtins, methods and classes (``namespace``): encoded by name, their code is the tool's."""
+    import types
+
+    return issubclass(kind, (types.FunctionType, types.BuiltinFunctionType, types.MethodType, type))
 
 
 class Unfingerprintable(Exception):
@@ -87,6 +100,7 @@ class Encoder:
         # id(object) → (object, short token): an object met on many pages is encoded once; holding the
         # object keeps its id from being reused within the build.
         self.memo: dict[int, tuple[Any, str]] = {}
+        self.handlers: dict[type, Callable[[Any], Any]] = {}
 
     def _memoized(self, value: Any, encode: Callable[[Any], Any]) -> str:
         found = self.memo.get(id(value))
@@ -95,37 +109,58 @@ class Encoder:
         return found[1]
 
     def encode(self, value: Any) -> Any:
-        if value is None or isinstance(value, (bool, int, float)):
+        kind = type(value)
+        if kind in _PLAIN:
             return value
-        if isinstance(value, str):
-            return value if type(value) is str else (type(value).__name__, str(value))
-        if isinstance(value, Article):
-            return self._memoized(value, self.article)
-        if isinstance(value, (list, tuple)):
-            if len(value) > 4:
-                return self._memoized(value, self.sequence)
-            return self.sequence(value)
-        if isinstance(value, dict):
-            return ("D", *sorted((repr(key), self.encode(item)) for key, item in value.items()))
-        if isinstance(value, (set, frozenset)):
-            return ("S", *sorted(repr(self.encode(item)) for item in value))
-        if isinstance(value, (datetime, date, time, timedelta)):
-            return (type(value).__name__, str(value), str(getattr(value, "tzinfo", None)))
-        if isinstance(value, Site):
-            return self.site(value)
-        if isinstance(value, functools.partial):
-            return ("fn", self.function(value.func), *[self.shallow(arg) for arg in value.args])
-        if callable(value) and hasattr(value, "__qualname__"):
-            return ("fn", self.function(value))
-        if hasattr(value, "__dict__") or dataclasses.is_dataclass(value):
-            return self._memoized(value, self.object)
+        handler = self.handlers.get(kind)
+        if handler is None:
+            handler = self.handlers[kind] = self._handler(kind)
+        return handler(value)
+
+    def _handler(self, kind: type) -> Callable[[Any], Any]:
+        """How to encode values of one type; chosen once per type, since a build encodes millions of values."""
+        if issubclass(kind, (str, int, float)):
+            return lambda value: (kind.__name__, str(value))  # Markup is not the same page as str
+        if issubclass(kind, Article):
+            return lambda value: self._memoized(value, self.article)
+        if issubclass(kind, (list, tuple)):
+            return lambda value: self._memoized(value, self.sequence) if len(value) > 4 else self.sequence(value)
+        if issubclass(kind, dict):
+            return lambda value: ("D", *sorted((repr(key), self.encode(item)) for key, item in value.items()))
+        if issubclass(kind, (set, frozenset)):
+            return lambda value: ("S", *sorted(repr(self.encode(item)) for item in value))
+        if issubclass(kind, (datetime, date, time, timedelta)):
+            return lambda value: (kind.__name__, str(value), str(getattr(value, "tzinfo", None)))
+        if issubclass(kind, Site):
+            return self.site
+        if issubclass(kind, functools.partial):
+            return lambda value: ("fn", self.function(value.func), *[self.shallow(arg) for arg in value.args])
+        if _is_function(kind):
+            return lambda value: ("fn", self.function(value))
+        if dataclasses.is_dataclass(kind) or any("__dict__" in vars(klass) for klass in kind.__mro__):
+            return lambda value: self._memoized(value, self.object)  # an object with attributes
+        return self._unknown
+
+    @staticmethod
+    def _unknown(value: Any) -> Any:
         raise Unfingerprintable(type(value).__name__)
 
     def sequence(self, value: list | tuple) -> tuple:
         return ("L", *[self.encode(item) for item in value])
 
     def article(self, article: Article) -> tuple:
-        return ("A", article.digest, article.source, *[self.encode(getattr(article, n)) for n in _ARTICLE_ASSIGNED])
+        category = article.category
+        return (
+            "A",
+            article.digest,
+            article.source,
+            article.url,
+            article.image,
+            article.image_size,
+            None if category is None else self.encode(category),
+            [self.encode(tag) for tag in article.tag_terms],
+            *[self.encode(getattr(article, name)) for name in _ARTICLE_OTHERS],
+        )
 
     def object(self, value: Any) -> tuple:
         names = _readable(type(value), self.attributes)

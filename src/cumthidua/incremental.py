@@ -244,8 +244,8 @@ class PageRenderer:
             self.fingerprints[path] = fingerprint
             last = self.previous.get(path)
             unchanged = fingerprint is not None and last == (fingerprint, writer.previous.get(path))
-            if unchanged and writer.keep(path, source_of(page)):
-                self.kept.append((path, source_of(page)))
+            if unchanged and writer.keep(path, source := source_of(page)):
+                self.kept.append((path, source))
             else:
                 dirty.append(index)
         task = _RenderTask(pages, self.renderer, writer)
@@ -350,7 +350,7 @@ def _file_states(folder: Path, newest_ns: int) -> list[tuple[str, int, int]] | N
                 continue
             if info.st_mtime_ns >= newest_ns:
                 return None
-            states.append((os.path.relpath(path, folder), info.st_size, info.st_mtime_ns))
+            states.append((path, info.st_size, info.st_mtime_ns))
     return sorted(states)
 
 
@@ -363,7 +363,7 @@ def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> st
             states = _file_states(path, newest_ns)
             if states is None:
                 return None
-            parts.append((str(path.resolve()), states))
+            parts.append((str(path.resolve()), str(path), states))
         elif path.exists():
             info = path.stat()
             if info.st_mtime_ns >= newest_ns:

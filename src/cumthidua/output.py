@@ -154,18 +154,19 @@ class OutputWriter:
         """A regular file reached through real folders only (no links), cheaply: folders are checked once."""
         if not is_safe_path(path):
             return False
+        root = str(self.output_dir) + "/"
         parts = path.split("/")
         for end in range(1, len(parts)):
             folder = "/".join(parts[:end])
             if folder not in self._plain_folders:
                 try:
-                    if not stat.S_ISDIR(os.lstat(self.output_dir / folder).st_mode):
+                    if not stat.S_ISDIR(os.lstat(root + folder).st_mode):
                         return False
                 except OSError:
                     return False
                 self._plain_folders.add(folder)
         try:
-            return stat.S_ISREG(os.lstat(self.output_dir / path).st_mode)
+            return stat.S_ISREG(os.lstat(root + path).st_mode)
         except OSError:
             return False
 
