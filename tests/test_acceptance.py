@@ -54,3 +54,37 @@ def test_an_output_folder_inside_a_source_folder_is_a_usage_error(site: SiteDir,
     result = site.run("build", "--output", output)
     assert result.returncode == 2 and "is inside the" in result.stderr
     assert not (site.root / output).exists()
+
+
+def test_aliases_that_no_static_page_can_answer_are_errors(site: SiteDir):
+    aliases = ["tin-cũ/", "index.php?id=5", "tin%20cu.html", "a b/", "#x", "//evil.example/x"]
+    site.article("a.md", "Bài A", "2020-07-14", aliases=[*aliases, "/2019/05/bai-cu", "tin-cu.html"])
+    result = site.run("build")
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == len(aliases) and all(line.startswith("content/a.md:4:10: error: alias ") for line in errors)
+    site.article("a.md", "Bài A", "2020-07-14", aliases=["/2019/05/bai-cu", "tin-cu.html"])
+    site.build()
+    written = sorted(site.files())
+    assert "2019/05/bai-cu/index.html" in written and "tin-cu.html" in written
+    assert all(name.isascii() for name in written)
+
+
+def test_every_markdown_option_of_the_readme_builds(site: SiteDir):
+    site.write("site.yaml", "markdown: {html: false, typographer: true, linkify: true}\n")
+    site.article("a.md", "Bài A", "2020-01-01", body='Xem www.mattran.org.vn -- "trích dẫn"...')
+    site.build()
+    body = site.page("2020/01/bai-a/").find(class_="article-body")
+    assert body.find("a")["href"] == "http://www.mattran.org.vn"
+    assert "–" in body.get_text() and "…" in body.get_text()
+
+
+def test_a_permalink_ending_in_html_gives_a_file_that_links_work_with(site: SiteDir):
+    site.write("site.yaml", "permalink: '{year}/{slug}.html'\n")
+    site.article("a.md", "Bài A", "2020-01-01", category="Tin")
+    site.article("b.md", "Bài B", "2020-01-02", body="Xem [bài A](/2020/bai-a.html).", aliases=["cu/"])
+    site.build()
+    assert {"2020/bai-a.html", "2020/bai-b.html", "cu/index.html"} <= set(site.files())
+    home = site.page("")
+    assert {a["href"] for a in home.select("a[href$='.html']")} >= {"2020/bai-a.html", "2020/bai-b.html"}
+    assert site.page("2020/bai-b.html").find(class_="article-body").find("a")["href"] == "../2020/bai-a.html"

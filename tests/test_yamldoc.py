@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from conftest import SiteDir
 from cumthidua.diagnostics import Diagnostics
 from cumthidua.yamldoc import MAX_DEPTH, load_mapping
 
@@ -35,3 +36,28 @@ def test_ordinary_nesting_and_many_colons_load() -> None:
     fields = load_mapping(text, "a.yaml", diagnostics)
     assert not diagnostics.errors
     assert fields is not None and "x" in fields
+
+
+def test_impossible_timestamps_are_kept_as_written_for_the_field_check() -> None:
+    diagnostics = Diagnostics()
+    text = "date: 2020-07-14T24:00:00\nupdated: !!timestamp nope\nn: !!int abc\nlist: [2021-02-29]\nok: 1\n"
+    fields = load_mapping(text, "a.md", diagnostics, line_offset=1)
+    assert fields is not None
+    assert (fields["date"].value, fields["updated"].value, fields["n"].value) == (
+        "2020-07-14T24:00:00",
+        "nope",
+        "abc",
+    )
+    [error] = diagnostics.errors
+    assert (error.line, error.col) == (5, 7) and "`list` holds an impossible value" in error.message
+
+
+def test_an_impossible_date_is_one_error_at_the_date(site: SiteDir) -> None:
+    site.article("a.md", "Bài A", "2020-01-01")
+    site.write("content/b.md", "---\ntitle: B\ndate: 2021-02-29\n---\nx\n")
+    result = site.run("build")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(
+        "content/b.md:3:7: error: `date`: date '2021-02-29' does not exist"
+    )

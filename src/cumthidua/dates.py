@@ -15,6 +15,8 @@ _VIETNAMESE = re.compile(
     re.VERBOSE,
 )
 
+_ISO_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?([+-]\d{2}:?\d{2}|[Zz])?$")
+
 
 class DateError(ValueError):
     """A date value that cannot be read; the message says which forms work."""
@@ -75,6 +77,8 @@ def parse_date(value: object, tz: tzinfo) -> datetime:
     except ValueError as exc:
         if isinstance(exc, DateError):
             raise
+        if match or _ISO_SHAPE.match(text):  # the form is right, the day or hour is not (31/02, 24:00)
+            raise DateError(f"date {value!r} does not exist: {exc}") from None
         raise DateError(
             f"cannot read date {value!r}: use 2020-07-14T16:29:00+07:00, "
             "14/07/2020, 14/07/2020 16:29 or 14/07/2020 - 04:29 PM"

@@ -8,6 +8,7 @@ this only decides which pages exist and what data they carry.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from .urls import TAG_PREFIX, archive_url, is_safe_path, output_file
 SITEMAP_LIMIT = 50_000  # URLs in one sitemap file (sitemaps.org)
 FEED_FORMATS = ("rss.xml", "atom.xml")
 NOT_IN_SITEMAP = {"alias", "404", "feed", "sitemap", "robots"}
+_ALIAS_PATH = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@/-]+$")  # ASCII output paths only, as every other page
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,12 @@ def alias_pages(site: Site, taken: set[str], diagnostics: Diagnostics) -> list[P
         for alias in article.aliases:
             path = alias_path(alias)
             problem = None
-            if not path or not is_safe_path(output_file(path)):
+            if not path or not is_safe_path(output_file(path)) or alias.strip().startswith("//"):
                 problem = "is not a usable path inside the site (write it like 2019/05/bai-cu/)"
+            elif not _ALIAS_PATH.match(path):
+                problem = (
+                    "must be a plain ASCII path: no accents, spaces, %, ? or # (a static page cannot answer those)"
+                )
             elif output_file(path) in taken:
                 problem = f"collides with the page /{path}"
             elif path in claimed and claimed[path] is not article:

@@ -195,5 +195,17 @@ def check_collisions(pages: list[Page], diagnostics: Diagnostics) -> None:
         if other is None:
             seen[page.path] = page
             continue
+        if other.source and not page.source:  # report at the article, the file an editor can change
+            page, other = other, page
         first = other.source or f"the {other.kind} page"
-        diagnostics.error(page.source or "site.yaml", 1, 1, f"URL /{page.path} is produced twice: here and by {first}")
+        line, col = _url_position(page)
+        message = f"URL /{page.path} is produced twice: here and by {first}"
+        diagnostics.error(page.source or "site.yaml", line, col, message)
+
+
+def _url_position(page: Page) -> tuple[int, int]:
+    """Where an article's URL comes from: its ``slug`` when given, else its ``title``."""
+    article = page.data.get("article") if page.kind == "article" else None
+    if article is None:
+        return 1, 1
+    return article.position("slug" if article.explicit_slug else "title")

@@ -24,7 +24,7 @@ def permalink(pattern: str, article: Article, slug: str) -> str:
         "category": article.category.slug if article.category else "khac",
     }
     path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pattern).strip("/")
-    return path + "/"
+    return path if path.endswith(".html") else path + "/"  # "{slug}.html" is a file, as on many old portals
 
 
 def category_url(slug: str) -> str:

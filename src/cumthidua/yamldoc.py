@@ -91,7 +91,17 @@ def load_mapping(
                     path, key_line, key_col, f"duplicate key `{key}` (first given on line {first.key_line})"
                 )
                 continue
-            value = loader.construct_object(value_node, deep=True)
+            try:
+                value = loader.construct_object(value_node, deep=True)
+            except yaml.YAMLError:
+                raise
+            except Exception as exc:  # 2020-02-30, 24:00, !!int abc, !!timestamp nope: PyYAML fails in many ways
+                if isinstance(value_node, yaml.ScalarNode):
+                    value = value_node.value  # as written: the field's own check says what is wrong with it
+                else:
+                    line, col = vmark.line + 1 + line_offset, vmark.column + 1
+                    diagnostics.error(path, line, col, f"`{key}` holds an impossible value: {exc}")
+                    continue
             fields[key] = Field(
                 key, value, value_node, vmark.line + 1 + line_offset, vmark.column + 1, key_line, key_col
             )
