@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from conftest import SiteDir
@@ -88,3 +90,36 @@ def test_a_permalink_ending_in_html_gives_a_file_that_links_work_with(site: Site
     home = site.page("")
     assert {a["href"] for a in home.select("a[href$='.html']")} >= {"2020/bai-a.html", "2020/bai-b.html"}
     assert site.page("2020/bai-b.html").find(class_="article-body").find("a")["href"] == "../2020/bai-a.html"
+
+
+def test_a_category_without_letters_is_an_error_at_its_line(site: SiteDir):
+    site.article("a.md", "Bài A", "2020-01-01", category="..")
+    site.article("b.md", "Bài B", "2020-01-01", categories=["🎉", "Tin"])
+    result = site.run("build")
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert errors == [
+        "content/a.md:4:11: error: category '..' has no letters or digits to make a URL from",
+        "content/b.md:4:13: error: category '🎉' has no letters or digits to make a URL from",
+    ]
+
+
+def test_tags_merge_case_and_unicode_form_but_not_other_letters(site: SiteDir):
+    site.article("a.md", "Bài A", "2020-07-01", tags=["Hà Nội", "Lễ"])
+    site.article("b.md", "Bài B", "2020-07-02", tags=["Hà nội", "Lê"])
+    site.article("c.md", "Bài C", "2020-07-03", tags=[unicodedata.normalize("NFD", "Hà Nội"), "Ha Noi"])
+    site.article("d.md", "Bài D", "2020-07-04", tags=["Lê", "Lễ", "LÊ"])
+    site.build()
+    cloud = {a.get_text(): a["href"] for a in site.page("tu-khoa/").select(".tag-cloud a")}
+    assert cloud == {
+        "Hà Nội": "../tu-khoa/ha-noi/",  # the most used spelling; NFD input counts as "Hà Nội"
+        "Ha Noi": "../tu-khoa/ha-noi-2/",  # other letters: another tag, with its own page
+        "Lê": "../tu-khoa/le/",
+        "Lễ": "../tu-khoa/le-2/",
+    }
+
+    def listed(url: str) -> set[str]:
+        return {a.get_text() for a in site.page(url).select(".article-list .item-title a")}
+
+    assert listed("tu-khoa/ha-noi/") == {"Bài A", "Bài B", "Bài C"} and listed("tu-khoa/ha-noi-2/") == {"Bài C"}
+    assert listed("tu-khoa/le/") == {"Bài B", "Bài D"} and listed("tu-khoa/le-2/") == {"Bài A", "Bài D"}

@@ -33,7 +33,9 @@ def split_front_matter(source: SourceFile, diagnostics: Diagnostics) -> tuple[st
     """Return (front matter, body, line of the body's first line) of a Markdown file."""
     lines = source.text.split("\n")
     if not lines or lines[0].rstrip() != _FENCE:
-        diagnostics.error(source.path, 1, 1, "missing front matter: start the file with a `---` line, then `title:` and `date:`")
+        diagnostics.error(
+            source.path, 1, 1, "missing front matter: start the file with a `---` line, then `title:` and `date:`"
+        )
         return None
     for number, line in enumerate(lines[1:], start=1):
         if line.rstrip() in (_FENCE, "..."):
@@ -112,11 +114,11 @@ class _Fields:
 
 
 def _dedupe(values: list[str]) -> list[str]:
-    """Drop repeats that differ only in case or diacritic form, keeping the first."""
+    """Drop repeats that differ only in case or Unicode form, keeping the first ("Lê" and "Lễ" are two)."""
     seen: set[str] = set()
     kept = []
     for value in values:
-        key = slugify(value) or value.casefold()
+        key = nfc(value).casefold()
         if key not in seen:
             seen.add(key)
             kept.append(value)
@@ -124,10 +126,15 @@ def _dedupe(values: list[str]) -> list[str]:
 
 
 def _category(fields: _Fields) -> str | None:
+    name = "category"
     category = fields.text("category")
     if category is None and "categories" in fields.fields:
+        name = "categories"
         categories = fields.text_list("categories")
         category = categories[0] if categories else None
+    if category and not slugify(category):  # its page needs an ASCII URL (".." or "🎉" give none)
+        fields.error(fields.fields[name], f"category {category!r} has no letters or digits to make a URL from")
+        return None
     return category or None
 
 

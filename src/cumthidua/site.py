@@ -17,7 +17,7 @@ from .diagnostics import Diagnostics
 from .models import Article, Category, Page, PageLink, Pagination, Site
 from .related import newest_first, related_articles
 from .urls import category_url, page_url, permalink, tag_url
-from .vietnamese import slugify, sort_key
+from .vietnamese import nfc, slugify, sort_key
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,22 @@ class BuildOptions:
     now: datetime | None = None  # the build's "now", for future-dated articles
 
 
+def term_key(name: str) -> str:
+    """Spellings that differ only in case or Unicode form ("Hà Nội", "Hà nội", NFD) are one term.
+
+    Letters with other diacritics make another term ("Lê" is not "Lễ", "Ha Noi" is not "Hà Nội").
+    """
+    return nfc(name).casefold()
+
+
 def group_names(names: Iterable[str]) -> dict[str, str]:
-    """Map each slug to its most used spelling ("Hà Nội" beats "Hà nội" 3 to 1)."""
+    """Map each term (see :func:`term_key`) to its most used spelling ("Hà Nội" beats "Hà nội" 3 to 1)."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for name in names:
-        counts[slugify(name) or name][name] += 1
+        counts[term_key(name)][name] += 1
     return {
-        slug: min(spellings.items(), key=lambda item: (-item[1], sort_key(item[0])))[0]
-        for slug, spellings in counts.items()
+        key: min(spellings.items(), key=lambda item: (-item[1], sort_key(item[0])))[0]
+        for key, spellings in counts.items()
     }
 
 
@@ -46,20 +54,31 @@ def is_published(article: Article, options: BuildOptions) -> bool:
     return True
 
 
-def term_slug(name: str) -> str:
-    """The slug that makes two spellings of a category or tag the same term."""
-    return slugify(name) or name
-
-
 def _make_terms(names: Iterable[str], url_of: Callable[[str], str]) -> dict[str, Category]:
-    return {slug: Category(name, slug, url_of(slug)) for slug, name in group_names(names).items()}
+    """One term per :func:`term_key`; terms whose ASCII slugs clash ("Lê", "Lễ") get ``-2``, ``-3``…
+
+    The most used term keeps the plain slug (ties in Vietnamese order), so URLs do not depend on file order.
+    """
+    names = list(names)
+    uses = Counter(term_key(name) for name in names)
+    spellings = group_names(names)
+    terms: dict[str, Category] = {}
+    taken: set[str] = set()
+    for key in sorted(spellings, key=lambda key: (-uses[key], sort_key(spellings[key]), key)):
+        base = slugify(spellings[key])
+        slug, number = base, 2
+        while slug in taken:
+            slug, number = f"{base}-{number}", number + 1
+        taken.add(slug)
+        terms[key] = Category(spellings[key], slug, url_of(slug))
+    return terms
 
 
 def _assign_categories(articles: list[Article]) -> list[Category]:
     categories = _make_terms((a.category_name for a in articles if a.category_name), category_url)
     for article in articles:
         if article.category_name:
-            category = categories[term_slug(article.category_name)]
+            category = categories[term_key(article.category_name)]
             category.count += 1
             article.category = category
     return sorted(categories.values(), key=lambda c: sort_key(c.name))
@@ -69,7 +88,8 @@ def _assign_tags(articles: list[Article]) -> list[Category]:
     """Tags work like categories: "Hà Nội", "Hà nội" and NFD input are one tag (tags without letters are dropped)."""
     tags = _make_terms((tag for a in articles for tag in a.tags if slugify(tag)), tag_url)
     for article in articles:
-        article.tag_terms = [tags[slugify(tag)] for tag in article.tags if slugify(tag)]
+        keys = dict.fromkeys(term_key(tag) for tag in article.tags if slugify(tag))
+        article.tag_terms = [tags[key] for key in keys]
         for tag in article.tag_terms:
             tag.count += 1
     return sorted(tags.values(), key=lambda t: sort_key(t.name))
