@@ -99,3 +99,10 @@ def format_date(value: datetime, pattern: str = DEFAULT_DATE_FORMAT, months: lis
 def isoformat(value: datetime) -> str:
     """ISO 8601 with the offset, to the second, for ``<time>`` and feeds."""
     return value.isoformat(timespec="seconds")
+
+
+def date_style(site_format: str, ui: dict[str, str]) -> tuple[str, list[str] | None]:
+    """The pattern and month names dates are shown with: the language's unless site.yaml sets its own."""
+    months = [ui[f"month_{n}"] for n in range(1, 13)] if "month_1" in ui else None
+    pattern = ui.get("date_format", site_format) if site_format == DEFAULT_DATE_FORMAT else site_format
+    return pattern, months

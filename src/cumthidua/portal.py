@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 from .diagnostics import Diagnostics
 from .models import Article, Page, Site
+from .search import search_pages
 from .site import listing_pages
 from .urls import TAG_PREFIX, archive_url, is_safe_path, output_file
 
 SITEMAP_LIMIT = 50_000  # URLs in one sitemap file (sitemaps.org)
 FEED_FORMATS = ("rss.xml", "atom.xml")
-NOT_IN_SITEMAP = {"alias", "404", "feed", "sitemap", "robots"}
+NOT_IN_SITEMAP = {"alias", "404", "feed", "sitemap", "robots", "search", "search-data"}
 _ALIAS_PATH = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@/-]+$")  # ASCII output paths only, as every other page
 
 
@@ -160,6 +161,7 @@ def sitemap_pages(site: Site, pages: list[Page], limit: int = SITEMAP_LIMIT) -> 
 def portal_pages(site: Site, ui: dict[str, str], pages: list[Page], diagnostics: Diagnostics) -> list[Page]:
     """The portal's pages, to add after :func:`site.site_pages` (``pages``)."""
     extra = tag_pages(site, ui) + archive_pages(site, ui) + feed_pages(site, ui) + [not_found_page(site, ui)]
+    extra += search_pages(site, ui)
     taken = {output_file(page.path) for page in pages + extra}
     extra += alias_pages(site, taken, diagnostics)
     extra += sitemap_pages(site, pages + extra)

@@ -6,6 +6,7 @@ fails the build with the template's line instead of printing nothing.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.utils import format_datetime
 from functools import partial
@@ -13,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
-from .dates import DEFAULT_DATE_FORMAT, format_date, isoformat
+from .dates import date_style, format_date, isoformat
 from .diagnostics import Diagnostics, display_path
 from .links import rewrite_site_links
 from .models import Page, Site
 from .portal import archives
 from .seo import news_article
 from .urls import absolute_url, archive_url, output_file, relative_url, root_relative_url
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,20 @@ def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=False,
+        finalize=_xml_safe,
     )
+
+
+def _xml_safe(value: Any) -> Any:
+    """Every value a template prints, without the control characters XML forbids.
+
+    A stray form feed pasted into an article, or ``"\\x01"`` in front matter, would make the feeds
+    ill-formed (feed readers reject them) and the pages invalid.
+    """
+    if isinstance(value, str) and _NOT_XML.search(value):
+        cleaned = _NOT_XML.sub("", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned
+    return value
 
 
 def _template_location(exc: BaseException) -> tuple[str, int]:
@@ -71,11 +88,7 @@ class Renderer:
         self.ui = ui
         self.env = make_environment(template_dirs)
         config = site.config
-        months = [ui[f"month_{n}"] for n in range(1, 13)] if "month_1" in ui else None
-        # The language file's date format applies unless site.yaml sets its own.
-        date_format = config.date_format
-        if date_format == DEFAULT_DATE_FORMAT:
-            date_format = ui.get("date_format", date_format)
+        date_format, months = date_style(config.date_format, ui)
         self.env.filters["format_date"] = lambda value, pattern=None: format_date(value, pattern or date_format, months)
         self.env.filters["isodate"] = isoformat
         self.env.filters["rfc822"] = format_datetime
