@@ -259,6 +259,8 @@ def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResul
     cache = open_cache(request.site_root) if request.cache else None
     try:
         result = unchanged_result(request, cache) or full_build(request, diagnostics, progress, cache)
+    except OSError as exc:  # the system refused: an output folder that cannot be made (/proc/x), a full disk
+        raise UsageError(f"{exc.filename or request.output_dir}: {exc.strerror or exc}") from None
     finally:
         if cache is not None:
             cache.close()
