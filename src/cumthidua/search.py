@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from .dates import date_style, format_date, isoformat
 from .models import Article, Page, Site
+from .parallel import ordered_map
 from .vietnamese import fold, truncate
 
 SEARCH_PATH = "tim-kiem/"
@@ -225,10 +226,20 @@ def chunk_pages(articles: list[Article], ui: dict[str, str], site_format: str) -
     return files, pages
 
 
+@dataclass
+class _TermsTask:
+    """Runs in a forked worker: the terms of one article (reading its body is most of the work)."""
+
+    articles: list[Article]
+
+    def __call__(self, doc_id: int) -> DocumentTerms:
+        return document_terms(self.articles[doc_id])
+
+
 def newest_first_terms(articles: list[Article]) -> Iterator[tuple[int, DocumentTerms]]:
-    """(id, terms) of every article from the newest, ids counted from the oldest."""
-    for doc_id in range(len(articles) - 1, -1, -1):
-        yield doc_id, document_terms(articles[doc_id])
+    """(id, terms) of every article from the newest, ids counted from the oldest; on all cores."""
+    ids = range(len(articles) - 1, -1, -1)
+    yield from zip(ids, ordered_map(_TermsTask(articles), ids), strict=True)
 
 
 def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
