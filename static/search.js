@@ -9,11 +9,6 @@
   var MAX_TERM_LENGTH = 40; // search.MAX_TERM_LENGTH
   var WORD = /[\p{L}\p{N}_]+/gu; // Python's \w: the index splits text the same way
 
-  var box = document.getElementById("search-results");
-  var status = document.getElementById("search-status");
-  if (!box || !status) return;
-  var strings = box.dataset;
-
   /* NFC → NFD → drop marks → đ/Đ → d → lower case: the index's folding. */
   function fold(text) {
     return text.normalize("NFD").replace(/\p{M}/gu, "").replace(/[đĐ]/g, "d").toLowerCase();
@@ -23,6 +18,16 @@
   function spelling(text) {
     return text.normalize("NFC").toLowerCase();
   }
+
+  /* The query's words as the index splits text: [spelling, term] pairs (tests compare them with Python's). */
+  window.cumthiduaSearchWords = function (text) {
+    return queryWords(text).map(function (word) { return [word.spelling, word.term]; });
+  };
+
+  var box = document.getElementById("search-results");
+  var status = document.getElementById("search-status");
+  if (!box || !status) return;
+  var strings = box.dataset;
 
   function say(template, values) {
     return template.replace(/\{(\w+)\}/g, function (whole, key) {

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import re
 import shutil
 import threading
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urljoin
@@ -27,6 +29,7 @@ from cumthidua.search import (
     spelling_entry,
     to_json,
 )
+from cumthidua.vietnamese import fold
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
 
 TZ = timezone(timedelta(hours=7))
@@ -321,4 +324,27 @@ def test_header_form_submits_to_the_search_page_from_an_article(served, browser)
     page.wait_for_function("document.getElementById('search-status').textContent.includes('“')")
     assert page.url.startswith(served + "tim-kiem/?q=")
     assert titles(page) == ["Ông Dương được khen thưởng"]
+    page.close()
+
+
+def python_query_words(text: str) -> list[list[str]]:
+    """What the index holds for the words of ``text``: [spelling, folded term], one per term."""
+    seen: set[str] = set()
+    found = []
+    for word in re.findall(r"\w+", unicodedata.normalize("NFC", text).lower()):
+        if fold(word) not in seen and len(word) <= 40:
+            seen.add(fold(word))
+            found.append([word, fold(word)])
+    return found[:10]
+
+
+def test_the_browser_splits_and_folds_queries_like_the_index(served, browser):  # noqa: F811
+    texts = [
+        "ĐẠI HỘI Đảng bộ", unicodedata.normalize("NFD", "Đường Nguyễn Huệ"), "hoà hòa HOÀ", "Quốc hội khóa XV, 2021!",
+        "Ỷ Lan ỹ ữ ự", "café naïve _x a_b", "tiếng Việt: ă â ê ô ơ ư đ", "Nghị quyết 18-NQ/TW",
+    ]  # fmt: skip
+    page = browser.new_page()
+    page.goto(served + "tim-kiem/")
+    for text in texts:
+        assert page.evaluate("text => cumthiduaSearchWords(text)", text) == python_query_words(text), text
     page.close()
