@@ -5,7 +5,7 @@ types, slugs and aliases that try to climb out, Markdown with scripts and ``java
 links, dates in every form and none) into a fresh site and builds it through the Python API.
 The build must either succeed or report diagnostics, each ``path:line:col: error: …`` at a
 content file; it must write nothing outside its output folder, keep content scripts out of
-the pages while ``markdown.html`` is off, and give ASCII output paths only.
+the pages while ``markdown.html`` is off, give ASCII output paths only and well-formed feeds.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import xml.etree.ElementTree as ElementTree
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -217,6 +218,8 @@ def test_hostile_content_never_crashes_a_build_nor_escapes_the_output(
             return
         written = [path.relative_to(output).as_posix() for path in output.rglob("*")]
         assert all(name.isascii() for name in written), [name for name in written if not name.isascii()]
+        for path in output.rglob("*.xml"):  # feeds and sitemap stay well-formed whatever the text holds
+            ElementTree.fromstring(path.read_bytes())
         if not html:
             for path in output.rglob("*.html"):
                 assert not _outside_scripts(path.read_text("utf-8")), path

@@ -33,3 +33,23 @@ def test_a_template_that_is_not_utf8_is_an_error_naming_it(site: SiteDir):
     site.write("templates/home.html", "<p>Tin t\xe1c</p>\n".encode("latin-1"))
     [error] = _failing_build(site)
     assert error.startswith("templates/home.html:1:1: error: template is not valid UTF-8")
+
+
+def test_control_characters_in_content_never_reach_feeds_or_pages(site: SiteDir):
+    import xml.etree.ElementTree as ElementTree
+
+    import feedparser
+
+    site.write("site.yaml", "base_url: https://example.org/\n")
+    site.write(
+        "content/a.md",
+        '---\ntitle: "Tin \\x01 mới\\x0b"\ndate: 2020-07-14\ncategory: "Thời\\x02 sự"\n---\nThân\x0c bài\x1b.\n',
+    )
+    site.build()
+    for feed in ("rss.xml", "atom.xml", "chuyen-muc/thoi-su/rss.xml", "chuyen-muc/thoi-su/atom.xml", "sitemap.xml"):
+        ElementTree.fromstring(site.files()[feed])  # well-formed XML
+    parsed = feedparser.parse(site.files()["rss.xml"])
+    assert not parsed.bozo and parsed.entries[0].title == "Tin  mới"
+    for name, data in site.files().items():
+        if name.endswith((".html", ".xml")):
+            assert not any(byte in data for byte in b"\x01\x02\x0b\x0c\x1b"), name
