@@ -8,7 +8,8 @@ the shard of each of its words and the document chunks of the hits it shows.
   match the query's own diacritics rank first.
 - A document's id is its position in the oldest-first list: a new article is
   appended, so the ids of the others, and the shards that do not contain its
-  words, stay the same bytes from build to build.
+  words, stay the same bytes from build to build (a back-dated article shifts
+  the ids after it).
 - Shards are keyed by the first two characters of the term; a shard larger
   than :data:`SHARD_TARGET` bytes is split by one more character, as often as
   needed. The client picks the longest key in the manifest that starts its term.
@@ -22,7 +23,8 @@ the shard of each of its words and the document chunks of the hits it shows.
 
 Each file is a :class:`Page` whose data is its JSON text: the page fingerprint
 changes only when its bytes would, so an incremental build rewrites only the
-shards and chunks an edit touched.
+shards and chunks an edit touched. The index itself is worked out again by
+every build that renders (reading every body: its cost grows with the archive).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from .dates import date_style, format_date, isoformat
 from .models import Article, Page, Site
 from .parallel import ordered_map
-from .vietnamese import fold, truncate
+from .vietnamese import fold, truncate, words
 
 SEARCH_PATH = "tim-kiem/"
 FORMAT = 1  # bump when the files' layout changes; search.js checks it
@@ -47,7 +49,6 @@ SHARD_TARGET = 48_000  # bytes; a larger shard is split by one more character of
 DOCS_PER_CHUNK = 50  # documents per file (about 20 KB): ten hits cost at most ten of them
 SUMMARY_LENGTH = 200  # characters of the summary kept for the result list
 DOC_FIELDS = ("title", "url", "iso", "date", "category", "category_url", "summary")
-_WORD = re.compile(r"\w+")  # the same words as vietnamese.words; search.js splits queries like this
 _ASCII_KEY = re.compile(r"^[a-z0-9]+$")
 
 
@@ -60,8 +61,8 @@ class DocumentTerms:
 
 
 def spellings(text: str) -> set[str]:
-    """Lower-cased words of NFC text: what a query's words are compared with before folding."""
-    return {word for word in set(_WORD.findall(text.lower())) if len(word) <= MAX_TERM_LENGTH}
+    """Lower-cased words of NFC text (``\\w+``, as search.js splits queries): the spellings queries are matched with."""
+    return {word for word in set(words(text.lower())) if len(word) <= MAX_TERM_LENGTH}
 
 
 def document_terms(article: Article) -> DocumentTerms:
