@@ -38,7 +38,6 @@ from dataclasses import dataclass
 
 from .dates import date_style, format_date, isoformat
 from .models import Article, Page, Site
-from .parallel import ordered_map
 from .vietnamese import fold, truncate, words
 
 SEARCH_PATH = "tim-kiem/"
@@ -227,20 +226,14 @@ def chunk_pages(articles: list[Article], ui: dict[str, str], site_format: str) -
     return files, pages
 
 
-@dataclass
-class _TermsTask:
-    """Runs in a forked worker: the terms of one article (reading its body is most of the work)."""
-
-    articles: list[Article]
-
-    def __call__(self, doc_id: int) -> DocumentTerms:
-        return document_terms(self.articles[doc_id])
-
-
 def newest_first_terms(articles: list[Article]) -> Iterator[tuple[int, DocumentTerms]]:
-    """(id, terms) of every article from the newest, ids counted from the oldest; on all cores."""
-    ids = range(len(articles) - 1, -1, -1)
-    yield from zip(ids, ordered_map(_TermsTask(articles), ids), strict=True)
+    """(id, terms) of every article from the newest, ids counted from the oldest.
+
+    In this process: sending each article's terms back from forked workers cost more than finding them
+    (10,000 articles: 3.6 s here, 8.7 s on two workers).
+    """
+    for doc_id in range(len(articles) - 1, -1, -1):
+        yield doc_id, document_terms(articles[doc_id])
 
 
 def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
