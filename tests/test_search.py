@@ -348,3 +348,36 @@ def test_the_browser_splits_and_folds_queries_like_the_index(served, browser):  
     for text in texts:
         assert page.evaluate("text => cumthiduaSearchWords(text)", text) == python_query_words(text), text
     page.close()
+
+
+@pytest.fixture
+def served_with_common_words(tmp_path, monkeypatch):
+    """A site built in this process with MAX_POSTINGS = 3: "hội" (in 6 articles) is too common to filter by."""
+    from cumthidua import search as search_module
+    from cumthidua.build import BuildRequest, build
+
+    monkeypatch.setattr(search_module, "MAX_POSTINGS", 3)
+    site = SiteDir(tmp_path / "site")
+    site.content.mkdir(parents=True)
+    for number in range(6):
+        extra = " Quỳnh Lưu." if number in (0, 5) else ""
+        site.article(f"hoi-{number}.md", f"Tin {number}", f"2020-01-0{number + 1}", f"Hội nghị lần {number}.{extra}")
+    site.article("quynh.md", "Quỳnh Lưu mùa lúa", "2019-01-01", "Đồng lúa.")
+    result = build(BuildRequest(site.content, site.output, cache=False, jobs=1, base_url="https://example.org/"))
+    assert result.ok, result.diagnostics.items
+    handler = functools.partial(_QuietHandler, directory=str(site.output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_word_too_common_to_filter_by_only_ranks(served_with_common_words, browser):  # noqa: F811
+    page, _, problems = search(browser, served_with_common_words, "hoi+quynh")
+    # every article with "quỳnh", though "hội" was cut from the list of Tin 0 (only the 3 newest kept):
+    # first the one known to have both, then the title match, then the rest; the note says why
+    assert titles(page) == ["Tin 5", "Quỳnh Lưu mùa lúa", "Tin 0"]
+    assert page.locator(".search-note").inner_text() == "Từ quá phổ biến, chỉ dùng để xếp hạng: hoi"
+    assert problems == []
+    page.close()

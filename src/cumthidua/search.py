@@ -239,7 +239,7 @@ def newest_first_terms(articles: list[Article]) -> Iterator[tuple[int, DocumentT
 def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     """The search page and its index files."""
     articles = list(reversed(site.articles))  # oldest first: ids stay put when news is added
-    terms = term_entries(invert(newest_first_terms(articles)))
+    terms = term_entries(invert(newest_first_terms(articles), MAX_POSTINGS), MAX_POSTINGS)
     shard_files, shards = shard_pages(terms)
     doc_files, chunks = chunk_pages(articles, ui, site.config.date_format)
     manifest = {
