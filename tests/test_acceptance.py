@@ -123,3 +123,13 @@ def test_tags_merge_case_and_unicode_form_but_not_other_letters(site: SiteDir):
 
     assert listed("tu-khoa/ha-noi/") == {"Bài A", "Bài B", "Bài C"} and listed("tu-khoa/ha-noi-2/") == {"Bài C"}
     assert listed("tu-khoa/le/") == {"Bài B", "Bài D"} and listed("tu-khoa/le-2/") == {"Bài A", "Bài D"}
+
+
+def test_featured_images_have_their_size_and_load_lazily_in_listings_and_on_the_article(site: SiteDir):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x03\x20\x00\x00\x01\xc2" + b"\x00" * 40
+    site.write("static/anh/x.png", png)
+    site.article("a.md", "Bài A", "2020-01-01", category="Tin", image="static/anh/x.png", image_alt="Ảnh")
+    site.build()
+    for url in ("", "chuyen-muc/tin/", "2020/01/bai-a/"):
+        img = site.page(url).select_one("main img")
+        assert (img["width"], img["height"], img["loading"]) == ("800", "450", "lazy"), url

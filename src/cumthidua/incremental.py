@@ -25,7 +25,7 @@ from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_
 from .models import Article, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
-from .source import find_content
+from .source import find_content, has_utf8_name
 from .urls import output_file
 
 Progress = Callable[[str, int, int], None]
@@ -79,7 +79,7 @@ def load_articles(
     progress: Progress | None = None,
 ) -> list[Article]:
     """Every article of the content folder in path order; unchanged files come from the cache."""
-    paths = find_content(content_dir)
+    paths = [path for path in find_content(content_dir) if has_utf8_name(path, diagnostics)]
     entries = cache.sources(parse_key(config)) if cache is not None else {}
     found: dict[str, Article] = {}
     todo: list[tuple[Path, str | None]] = []

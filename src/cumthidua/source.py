@@ -73,6 +73,17 @@ def find_content(content_dir: Path) -> list[Path]:
     return [Path(folder, relative.rsplit("/", 1)[-1]) for relative, folder in sorted(found)]
 
 
+def has_utf8_name(path: Path, diagnostics: Diagnostics) -> bool:
+    """A file name that is not UTF-8 (from an old zip archive) is an error: it cannot be shown, cached or linked."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        diagnostics.error(shown, 1, 1, "the file name is not valid UTF-8: rename the file")
+        return False
+    return True
+
+
 def load_source(path: Path, content_dir: Path, diagnostics: Diagnostics) -> SourceFile | None:
     try:
         data = path.read_bytes()
