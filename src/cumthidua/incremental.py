@@ -204,6 +204,15 @@ class _RenderTask:
         return RenderedFile(rendered.path, digest, len(rendered.content), staged, links)
 
 
+@dataclass
+class _FingerprintTask:
+    pages: list[Page]
+    fingerprinter: Fingerprinter
+
+    def __call__(self, index: int) -> str | None:
+        return self.fingerprinter.page(self.pages[index])
+
+
 class PageRenderer:
     """Decides which pages to render, renders them, and remembers the result for the next build."""
 
@@ -238,9 +247,12 @@ class PageRenderer:
     ) -> Iterator[tuple[Page, RenderedFile]]:
         """Keep unchanged pages, render the others; yields each rendered page for the link check."""
         dirty: list[int] = []
+        fingerprints: list[str | None] = [None] * len(pages)
+        if self.cache is not None:
+            fingerprints = list(ordered_map(_FingerprintTask(pages, self.fingerprinter), range(len(pages)), self.jobs))
         for index, page in enumerate(pages):
             path = output_file(page.path)
-            fingerprint = self.fingerprinter.page(page) if self.cache is not None else None
+            fingerprint = fingerprints[index]
             self.fingerprints[path] = fingerprint
             last = self.previous.get(path)
             unchanged = fingerprint is not None and last == (fingerprint, writer.previous.get(path))

@@ -4,13 +4,15 @@ Workers are forked (Linux): they inherit the site, the pages and the
 renderer as they are, so nothing big is sent to them, and each returns small
 results in chunks. Results are yielded in the order of the items, so output
 and messages do not depend on which worker was faster. Small jobs, one job,
-or a platform without ``fork`` run in this process.
+a platform without ``fork`` or a process running other threads (``serve``)
+run in this process.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -27,6 +29,16 @@ def _run_chunk(items: Sequence[Any]) -> list[Any]:
     return [_task(item) for item in items]
 
 
+FORK_SAFE_THREADS = {"cumthidua-progress"}  # threads whose locks the workers never touch
+
+
+def _can_fork() -> bool:
+    """Fork only when no other thread could hold a lock the child needs (``serve``'s server and watcher could)."""
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    safe = all(thread.name in FORK_SAFE_THREADS for thread in others)
+    return safe and "fork" in multiprocessing.get_all_start_methods()
+
+
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
@@ -35,7 +47,7 @@ def ordered_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int | No
     """``map(task, items)`` across ``jobs`` forked workers, yielded in order, a chunk at a time."""
     global _task
     jobs = default_jobs() if jobs is None else max(1, jobs)
-    if jobs == 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs == 1 or len(items) < MIN_PARALLEL_ITEMS or not _can_fork():
         for item in items:
             yield task(item)
         return
