@@ -59,7 +59,7 @@ def test_an_output_folder_inside_a_source_folder_is_a_usage_error(site: SiteDir,
 
 
 def test_aliases_that_no_static_page_can_answer_are_errors(site: SiteDir):
-    aliases = ["tin-cũ/", "index.php?id=5", "tin%20cu.html", "a b/", "#x", "//evil.example/x"]
+    aliases = ["tin-cũ/", "index.php?id=5", "tin%20cu.html", "a b/", "#x", "//evil.example/x", "static/style.css"]
     site.article("a.md", "Bài A", "2020-07-14", aliases=[*aliases, "/2019/05/bai-cu", "tin-cu.html"])
     result = site.run("build")
     assert result.returncode == 1
@@ -133,3 +133,12 @@ def test_featured_images_have_their_size_and_load_lazily_in_listings_and_on_the_
     for url in ("", "chuyen-muc/tin/", "2020/01/bai-a/"):
         img = site.page(url).select_one("main img")
         assert (img["width"], img["height"], img["loading"]) == ("800", "450", "lazy"), url
+
+
+@pytest.mark.parametrize("weight", [".nan", ".inf", "-1", "yes", "'2'"])
+def test_related_weights_must_be_finite_numbers(site: SiteDir, weight: str):
+    site.article("a.md", "Bài A", "2020-01-01")
+    site.write("site.yaml", f"title: Tin\nrelated: {{category: {weight}}}\n")
+    result = site.run("build")
+    assert result.returncode == 1
+    assert "site.yaml:2:10: error: `related.category` must be a number, 0 or more" in result.stderr

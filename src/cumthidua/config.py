@@ -6,6 +6,7 @@ key is an error that names the key and its line.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -160,7 +161,9 @@ def _section_config(item: Field, kind: type, path: Path, diagnostics: Diagnostic
             )
         elif wanted is bool and not isinstance(value, bool):
             diagnostics.error(path, item.line, item.col, f"`{name}.{key}` must be true or false")
-        elif wanted is float and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+        elif wanted is float and (
+            isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf  # .nan, .inf
+        ):
             diagnostics.error(path, item.line, item.col, f"`{name}.{key}` must be a number, 0 or more")
         else:
             values[key] = float(value) if wanted is float else value

@@ -124,6 +124,8 @@ def alias_pages(site: Site, taken: set[str], diagnostics: Diagnostics) -> list[P
                 problem = (
                     "must be a plain ASCII path: no accents, spaces, %, ? or # (a static page cannot answer those)"
                 )
+            elif path.split("/")[0] == "static":
+                problem = "is inside static/, where the site's own files are published"
             elif output_file(path) in taken:
                 problem = f"collides with the page /{path}"
             elif path in claimed and claimed[path] is not article:
