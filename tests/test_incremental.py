@@ -203,3 +203,17 @@ def test_jobs_must_be_a_positive_number(site, jobs: str) -> None:
     result = site.run("build", "--jobs", jobs)
     assert result.returncode == 2
     assert "--jobs" in result.stderr
+
+
+def test_nothing_changed_shortcut_still_notices_a_deleted_output_file(site) -> None:
+    site.article("a.md", "Bài một", category="Tin")
+    for path in site.root.rglob("*"):
+        os.utime(path, (1_600_000_000, 1_600_000_000))  # old files: the shortcut trusts their mtimes
+    site.build()
+    site.build()  # remembers its inputs
+    assert "(0 written," in site.build().stdout  # answered by the shortcut
+    page = site.output / "2020/07/bai-mot/index.html"
+    expected = page.read_bytes()
+    page.unlink()
+    assert "(1 written," in site.build().stdout
+    assert page.read_bytes() == expected

@@ -406,10 +406,10 @@ def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now
         return None  # a future-dated article is due
     if _manifest_digest(output_dir) != last.manifest:
         return None
-    files = read_manifest(output_dir)
-    for path in files:
+    root = str(output_dir) + os.sep
+    for path in read_manifest(output_dir):
         try:
-            os.lstat(output_dir / path)
+            os.lstat(root + path)  # a file deleted by hand is written again
         except OSError:
             return None
     return last
