@@ -7,6 +7,9 @@ One SQLite file holds
   parsed again;
 - ``bodies``: the rendered HTML and plain text of each body, by file digest,
   loaded only when a page shows them (memory stays flat as the site grows);
+- ``search_terms``: the words of each article the search index lists, by
+  :func:`search.terms_key`, so an edit rebuild extracts only the edited
+  article's words;
 - ``pages``: per output folder, each page's fingerprint, the digest of the
   bytes it gave and its links, so an unchanged page is neither rendered nor
   rewritten and the link check still sees it;
@@ -40,6 +43,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB);
 CREATE TABLE IF NOT EXISTS sources (
     relative TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT, checked_ns INTEGER, article BLOB);
 CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, text TEXT);
+CREATE TABLE IF NOT EXISTS search_terms (key TEXT PRIMARY KEY, title TEXT, rest TEXT);
 CREATE TABLE IF NOT EXISTS pages (
     output TEXT, path TEXT, fingerprint TEXT, digest TEXT, links BLOB, PRIMARY KEY (output, path));
 """
@@ -181,6 +185,7 @@ class BuildCache:
             self.db.execute("BEGIN")
             self.db.execute("DELETE FROM sources")
             self.db.execute("DELETE FROM bodies")
+            self.db.execute("DELETE FROM search_terms")
             self.set_meta("parse_key", parse_key)
             self.db.execute("COMMIT")
             return {}
@@ -223,6 +228,21 @@ class BuildCache:
         self.db.execute("BEGIN")
         self.db.executemany("DELETE FROM sources WHERE relative = ?", [(relative,) for relative in relatives])
         self.db.execute("DELETE FROM bodies WHERE digest NOT IN (SELECT digest FROM sources)")
+        self.db.execute("COMMIT")
+
+    # -- words of the search index
+
+    def search_terms(self) -> dict[str, tuple[str, str]]:
+        """Terms key → (title spellings, other spellings), each space-separated."""
+        return {key: (title, rest) for key, title, rest in self.db.execute("SELECT key, title, rest FROM search_terms")}
+
+    def update_search_terms(self, fresh: dict[str, tuple[str, str]], gone: list[str]) -> None:
+        """Record newly extracted terms; forget those no published article has any more."""
+        if not fresh and not gone:
+            return
+        self.db.execute("BEGIN")
+        self.db.executemany("INSERT OR REPLACE INTO search_terms VALUES (?, ?, ?)", [(k, *v) for k, v in fresh.items()])
+        self.db.executemany("DELETE FROM search_terms WHERE key = ?", [(key,) for key in gone])
         self.db.execute("COMMIT")
 
     # -- rendered pages

@@ -334,6 +334,30 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
     site.related = {source: [by_source[s] for s in sources] for source, sources in lists.items()}
 
 
+def work_out_search_terms(site: Site, cache: BuildCache | None) -> None:
+    """Fill ``site.search_terms``: the words of articles whose file, category and tags did not change come from the
+    cache, so an edit rebuild extracts one article's words instead of reading every body."""
+    if cache is None:
+        return
+    from .search import DocumentTerms, document_terms, terms_key
+
+    saved = cache.search_terms()
+    fresh: dict[str, tuple[str, str]] = {}
+    found: dict[str, DocumentTerms] = {}
+    keys = set()
+    for article in site.articles:
+        key = terms_key(article)
+        keys.add(key)
+        row = saved.get(key) or fresh.get(key)
+        if row is None:
+            terms = document_terms(article)
+            row = fresh[key] = (" ".join(sorted(terms.title)), " ".join(sorted(terms.every - terms.title)))
+        title = frozenset(row[0].split())
+        found[article.source] = DocumentTerms(title, title | frozenset(row[1].split()))
+    cache.update_search_terms(fresh, [key for key in saved if key not in keys])
+    site.search_terms = found
+
+
 # -- nothing changed ------------------------------------------------------------------------------------------
 
 
