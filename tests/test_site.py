@@ -27,3 +27,10 @@ def test_an_article_on_the_url_of_a_listing_is_an_error_at_the_article(site: Sit
         "content/a.md:2:8: error: URL /tu-khoa/ is produced twice: here and by the tags page",
         "content/b.md:4:7: error: URL /2020/ is produced twice: here and by the archive page",
     ]
+
+
+def test_most_used_spelling_names_a_term_and_capitals_win_a_tie():
+    from cumthidua.site import group_names
+
+    names = group_names(["Hà nội", "Hà Nội", "hà nội", "Hà Nội", "MTTQ", "mttq"])
+    assert sorted(names.values()) == ["Hà Nội", "MTTQ"]

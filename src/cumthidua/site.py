@@ -36,12 +36,15 @@ def term_key(name: str) -> str:
 
 
 def group_names(names: Iterable[str]) -> dict[str, str]:
-    """Map each term (see :func:`term_key`) to its most used spelling ("Hà Nội" beats "Hà nội" 3 to 1)."""
+    """Map each term (see :func:`term_key`) to its most used spelling ("Hà Nội" beats "Hà nội" 3 to 1).
+
+    On a tie the spelling with more capitals wins: editors capitalize proper names, and a tag is usually one.
+    """
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     for name in names:
         counts[term_key(name)][name] += 1
     return {
-        key: min(spellings.items(), key=lambda item: (-item[1], sort_key(item[0])))[0]
+        key: min(spellings.items(), key=lambda item: (-item[1], -sum(map(str.isupper, item[0])), sort_key(item[0])))[0]
         for key, spellings in counts.items()
     }
 
@@ -49,9 +52,8 @@ def group_names(names: Iterable[str]) -> dict[str, str]:
 def is_published(article: Article, options: BuildOptions) -> bool:
     if article.draft and not options.drafts:
         return False
-    if options.now is not None and article.date > options.now and not options.future:
-        return False
-    return True
+    is_future = options.now is not None and article.date > options.now
+    return options.future or not is_future
 
 
 def _make_terms(names: Iterable[str], url_of: Callable[[str], str]) -> dict[str, Category]:
