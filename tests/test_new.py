@@ -57,3 +57,10 @@ def test_new_rejects_a_title_without_letters(site: SiteDir) -> None:
     assert result.returncode == 2
     assert "no letters or digits" in result.stderr
     assert list(site.content.iterdir()) == []
+
+
+def test_new_rejects_a_category_the_build_would_reject(site: SiteDir) -> None:
+    result = site.run("new", "Tin mới", "--category", "../..")
+    assert result.returncode == 2
+    assert "no letters or digits" in result.stderr
+    assert list(site.content.iterdir()) == []

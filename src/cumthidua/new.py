@@ -42,7 +42,9 @@ def article_path(content_dir: Path, title: str, category: str | None = None) -> 
     slug = slugify(title)
     if not slug:
         raise UsageError(f"title {title!r} has no letters or digits to make a file name from")
-    folder = content_dir / slugify(category) if category and slugify(category) else content_dir
+    if category is not None and not slugify(category):
+        raise UsageError(f"category {category!r} has no letters or digits to make a URL from")
+    folder = content_dir / slugify(category) if category else content_dir
     return folder / f"{slug}.md"
 
 
