@@ -104,7 +104,8 @@ def test_keyboard_user_can_skip_to_content(sample_site, browser):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     assert "Chuyển đến nội dung chính" in focused
-    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none" or page.evaluate(
-        "getComputedStyle(document.activeElement).boxShadow"
-    ) != "none"
+    assert (
+        page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+        or page.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"
+    )
     page.close()

@@ -9,6 +9,7 @@ previous build that are gone. Unchanged files are not rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -174,10 +175,8 @@ class OutputWriter:
         """Forget everything staged; the output folder is as it was before."""
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         if self._created_output:
-            try:
+            with contextlib.suppress(OSError):  # not empty: something else is in there now
                 self.output_dir.rmdir()
-            except OSError:
-                pass
 
     def commit(self) -> WriteStats:
         """Move staged files into place, remove files of the last build that are gone."""

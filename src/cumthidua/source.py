@@ -31,9 +31,7 @@ def decode(data: bytes, path: Path | str, diagnostics: Diagnostics) -> str | Non
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
-        diagnostics.error(
-            path, line, col, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8"
-        )
+        diagnostics.error(path, line, col, f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8")
         return None
     return nfc(text.replace("\r\n", "\n").replace("\r", "\n"))
 
