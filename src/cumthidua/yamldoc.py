@@ -7,6 +7,7 @@ the file, and need a scalar's text as written (``tags: [no]`` is the word
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,15 +130,26 @@ def _too_deep(text: str) -> tuple[int, int] | None:
     """
     if sum(text.count(mark) for mark in _NESTING_MARKS) < MAX_DEPTH:
         return None
-    depth = 0
     try:
-        for event in yaml.parse(text, Loader=Loader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    return event.start_mark.line + 1, event.start_mark.column + 1
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        return _first_too_deep(yaml.parse(text, Loader=Loader))
+    except yaml.YAMLError as exc:
+        # libyaml 0.2.5+ stops at its own depth limit while scanning ahead, before it yields the events we
+        # count; PyYAML's pure-Python parser has no such limit and finds the same place ours does.
+        if Loader is yaml.SafeLoader or "nesting depth" not in str(exc):
+            return None  # reported by the real parse
+    try:
+        return _first_too_deep(yaml.parse(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError:
-        return None  # reported by the real parse
+        return None
+
+
+def _first_too_deep(events: Iterator[yaml.Event]) -> tuple[int, int] | None:
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1, event.start_mark.column + 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return None
