@@ -99,14 +99,19 @@ def _positive(text: str) -> int:
     return int(text)
 
 
-def report(result: BuildResult, console: Console | None = None) -> int:
-    console = console or Console()
+def finish(result: BuildResult, console: Console, failure: str, success: str) -> int:
+    """Print the diagnostics, then one closing line; the exit status says which."""
     console.diagnostics(result.diagnostics.sorted())
     if not result.ok:
-        console.error(f"cumthidua: {error_count(result.diagnostics)}; the output folder was not changed")
+        console.error(f"cumthidua: {error_count(result.diagnostics)}{failure}")
         return EXIT_CONTENT
-    console.info(f"{build_summary(result)} → {display_path(result.output_dir)}")
+    console.info(success)
     return EXIT_OK
+
+
+def report(result: BuildResult, console: Console | None = None) -> int:
+    summary = f"{build_summary(result)} → {display_path(result.output_dir)}" if result.ok else ""
+    return finish(result, console or Console(), "; the output folder was not changed", summary)
 
 
 def run_build(args: argparse.Namespace, console: Console) -> int:
@@ -128,12 +133,8 @@ def run_check(args: argparse.Namespace, console: Console) -> int:
     progress = console.progress()
     result = check(request_from(args), progress)
     progress.report_timings()
-    console.diagnostics(result.diagnostics.sorted())
-    if not result.ok:
-        console.error(f"cumthidua: {error_count(result.diagnostics)}")
-        return EXIT_CONTENT
-    console.info(f"No problems: {result.articles} articles, {result.pages} pages checked in {result.seconds:.2f} s")
-    return EXIT_OK
+    summary = f"No problems: {result.articles} articles, {result.pages} pages checked in {result.seconds:.2f} s"
+    return finish(result, console, "", summary)
 
 
 def run_new(args: argparse.Namespace, console: Console) -> int:
