@@ -67,6 +67,13 @@ class SiteDir:
             assert result.returncode == 0, result.stderr
         return result
 
+    def build_errors(self, *args: str) -> list[str]:
+        """Build, expect content errors (exit 1, no traceback) and return the ``error:`` lines."""
+        result = self.run("build", *args)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        return [line for line in result.stderr.splitlines() if ": error: " in line]
+
     def build(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Build and assert success."""
         return self.run("build", *args, check=True)
