@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
+from cumthidua import related
 from cumthidua.config import RelatedConfig, SiteConfig
 from cumthidua.diagnostics import Diagnostics
 from cumthidua.models import Article
@@ -88,3 +91,35 @@ def test_pruned_ranking_equals_scoring_every_article(specs, count, related):
     site = site_of(articles, count, related)
     for article in site.articles:
         assert names(related_articles(site, article)) == names(brute_force(site, article))
+
+
+zones = st.sampled_from([(HANOI,), (ZoneInfo("Asia/Ho_Chi_Minh"), HANOI), (ZoneInfo("Europe/Berlin"),)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(article_specs, st.integers(1, 6), weights, st.integers(1, 4), zones, st.integers(0, 23))
+def test_indexed_ranking_equals_the_plain_one(specs, count, related_weights, pool, zone_choice, hour):
+    """Small tag pools make the per-tag cut bite; Berlin's summer time makes date differences differ from
+    timestamp differences (the plain ranking is used then); two zones objects with one offset do not."""
+    articles = [
+        make(f"a{i}", day + hour / 24 + (i % 3) / 1440, category, tuple(tags))
+        for i, (day, category, tags) in enumerate(specs)
+    ]
+    for i, article in enumerate(articles):
+        article.date = article.date.astimezone(zone_choice[i % len(zone_choice)])
+    site = site_of(articles, count, related_weights)
+    with patch.object(related, "TAG_POOL", pool):
+        for article in site.articles:
+            assert names(related_articles(site, article)) == names(related._related_plainly(site, article))
+
+
+def test_the_index_is_built_once_per_site_and_not_for_summer_time():
+    articles = [make(f"a{i}", i * 40, "A", ("x",)) for i in range(8)]
+    site = site_of(articles)
+    related_articles(site, articles[0])
+    index = related._site_index(site)
+    assert index is not None and related._site_index(site) is index
+    berlin = ZoneInfo("Europe/Berlin")
+    for article in articles:
+        article.date = article.date.astimezone(berlin)
+    assert related._site_index(site_of(articles)) is None
