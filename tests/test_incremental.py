@@ -28,6 +28,14 @@ TITLES = ["Hội nghị giao ban", "Đại hội Mặt trận", "Trao nhà Đạ
 CATEGORIES = ["Mặt trận Tổ quốc", "An sinh xã hội", "Gương điển hình"]
 TAGS = ["Hà Nội", "Thi đua", "Người nghèo", "Bầu cử"]
 DATES = ["2020-07-14T16:29:00+07:00", "2021-05-19T10:00:00+07:00", "2023-12-31T23:00:00+07:00", "2030-01-01T08:00:00"]
+# Front matter that changes only what the article's own pages and the pages listing it show (title with a fixed slug).
+TOUCH_UPS = [
+    "",
+    'summary: "Tóm tắt riêng"\n',
+    'author: "Ban Tổ chức"\n',
+    'updated: "2023-06-01T08:00:00+07:00"\n',
+    'slug: "bai-co-dinh"\n',
+]
 BODIES = ["Nội dung **chính**.", "Đoạn một.\n\nĐoạn hai với [liên kết](https://example.org/).", "Câu ngắn."]
 
 
@@ -40,6 +48,7 @@ class Site:
         self.content.mkdir(parents=True)
         self.clock = 1_600_000_000
         self.names: list[str] = []
+        self.params: dict[str, tuple] = {}  # name → the article_text arguments it was last written with
 
     def write(self, relative: str, text: str, fresh: bool = False) -> None:
         path = self.root / relative
@@ -49,9 +58,10 @@ class Site:
         if not fresh:  # an old mtime: the cache trusts size and mtime alone
             os.utime(path, (self.clock, self.clock))
 
-    def article_text(self, title: str, category: str, tags: list[str], date: str, body: str) -> str:
+    def article_text(self, title: str, category: str, tags: list[str], date: str, body: str, extra: str = "") -> str:
         tag_list = ", ".join(f'"{tag}"' for tag in tags)
-        return f'---\ntitle: "{title}"\ndate: "{date}"\ncategories: ["{category}"]\ntags: [{tag_list}]\n---\n{body}\n'
+        head = f'title: "{title}"\ndate: "{date}"\ncategories: ["{category}"]\ntags: [{tag_list}]\n{extra}'
+        return f"---\n{head}---\n{body}\n"
 
     def build(self, output: Path, cache: bool, jobs: int) -> bool:
         request = BuildRequest(self.content, output, now=NOW, cache=cache, jobs=jobs)
@@ -75,6 +85,13 @@ articles = st.tuples(
 steps = st.one_of(
     st.tuples(st.just("add"), articles, st.booleans()),
     st.tuples(st.just("edit"), st.integers(0, 20), articles, st.booleans()),
+    st.tuples(
+        st.just("touch-up"),
+        st.integers(0, 20),
+        st.sampled_from(TITLES),
+        st.sampled_from(TOUCH_UPS),
+        st.sampled_from(BODIES),
+    ),  # fmt: skip
     st.tuples(st.just("rename"), st.integers(0, 20)),
     st.tuples(st.just("delete"), st.integers(0, 20)),
     st.tuples(st.just("template"), st.sampled_from(["home.html", "article.html", "_article_list.html", None])),
@@ -90,15 +107,23 @@ def apply(site: Site, step: tuple, counter: list[int]) -> None:
     if kind == "add":
         name = f"bai-{counter[0]}.md"
         site.names.append(name)
+        site.params[name] = step[1]
         site.write(f"content/{name}", site.article_text(*step[1]), fresh=step[2])
     elif kind == "edit" and site.names:
         name = site.names[step[1] % len(site.names)]
+        site.params[name] = step[2]
         site.write(f"content/{name}", site.article_text(*step[2]), fresh=step[3])
+    elif kind == "touch-up" and site.names:  # same date, category and tags: the site's structure stays
+        name = site.names[step[1] % len(site.names)]
+        _, category, tags, date, _ = site.params[name]
+        title = step[2] if "slug:" in step[3] else site.params[name][0]  # a new title alone would move the URL
+        site.write(f"content/{name}", site.article_text(title, category, tags, date, step[4], step[3]))
     elif kind == "rename" and site.names:
         index = step[1] % len(site.names)
         new = f"muc/bai-{counter[0]}.md"
         (site.content / "muc").mkdir(exist_ok=True)
         (site.content / site.names[index]).rename(site.content / new)
+        site.params[new] = site.params.pop(site.names[index])
         site.names[index] = new
     elif kind == "delete" and site.names:
         (site.content / site.names.pop(step[1] % len(site.names))).unlink()

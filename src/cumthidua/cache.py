@@ -11,8 +11,8 @@ One SQLite file holds
   :func:`search.terms_key`, so an edit rebuild extracts only the edited
   article's words;
 - ``pages``: per output folder, each page's fingerprint, the digest of the
-  bytes it gave and its links, so an unchanged page is neither rendered nor
-  rewritten and the link check still sees it;
+  bytes it gave, its links and the articles it shows, so an unchanged page is
+  neither rendered nor rewritten and the link check still sees it;
 - ``meta``: the key (tool code + config) the parse cache is valid for, and
   the analysis of the templates by their digest.
 
@@ -35,7 +35,8 @@ from typing import Any
 from .models import Article
 
 CACHE_DIR = Path(".cumthidua") / "cache"
-DATABASE = "build-1.sqlite"  # the number changes with the schema
+DATABASE = "build-2.sqlite"  # the number changes with the schema
+STRUCTURE = "structure:"  # meta key prefix, per output folder
 RACY_SECONDS = 2  # a file changed this close to the cache's write may change again within one mtime tick
 
 _SCHEMA = """
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS sources (
 CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, text TEXT);
 CREATE TABLE IF NOT EXISTS search_terms (key TEXT PRIMARY KEY, title TEXT, rest TEXT);
 CREATE TABLE IF NOT EXISTS pages (
-    output TEXT, path TEXT, fingerprint TEXT, digest TEXT, links BLOB, PRIMARY KEY (output, path));
+    output TEXT, path TEXT, fingerprint TEXT, digest TEXT, links BLOB, refs TEXT, PRIMARY KEY (output, path));
 """
 
 
@@ -147,9 +148,11 @@ class SourceEntry:
 
 @dataclass(frozen=True)
 class PageEntry:
+    """What the last successful build made one page from, and what it gave."""
+
     fingerprint: str
     digest: str  # of the bytes written
-    links: bytes | None  # pickled list of hrefs, HTML pages only
+    refs: str  # sources of the articles its fingerprint covers (fingerprint.join_refs)
 
 
 class BuildCache:
@@ -247,10 +250,10 @@ class BuildCache:
 
     # -- rendered pages
 
-    def pages(self, output: str) -> dict[str, tuple[str, str]]:
-        """Output path → (fingerprint, digest of its bytes) from the last successful build into ``output``."""
-        rows = self.db.execute("SELECT path, fingerprint, digest FROM pages WHERE output = ?", (output,))
-        return {path: (fingerprint, digest) for path, fingerprint, digest in rows}
+    def pages(self, output: str) -> dict[str, PageEntry]:
+        """Output path → what the last successful build into ``output`` made it from."""
+        rows = self.db.execute("SELECT path, fingerprint, digest, refs FROM pages WHERE output = ?", (output,))
+        return {path: PageEntry(fingerprint, digest, refs) for path, fingerprint, digest, refs in rows}
 
     def page_links(self, output: str, paths: list[str]) -> dict[str, list[str]]:
         """The links of pages that were not rendered this time, for the link check."""
@@ -263,21 +266,30 @@ class BuildCache:
         return found
 
     def update_pages(
-        self, output: str, rendered: dict[str, tuple[str | None, str, list[str] | None]], keep: set[str]
+        self,
+        output: str,
+        rendered: dict[str, tuple[str | None, str, list[str] | None, str]],
+        keep: set[str],
+        structure: Any = None,
     ) -> None:
-        """After a successful build: new fingerprints of rendered pages; drop pages not in ``keep``."""
+        """After a successful build: rendered pages' (fingerprint, digest, links, refs); drop pages not in ``keep``.
+
+        ``structure`` (see ``incremental.structure_key``) is what the pages' refs are valid for: written in the
+        same transaction, so the two never disagree.
+        """
         self.db.execute("BEGIN")
+        self.set_meta(STRUCTURE + output, structure)
         self.db.executemany(
-            "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
             [
-                (output, path, fingerprint, digest, None if links is None else pickle.dumps(links, protocol=5))
-                for path, (fingerprint, digest, links) in rendered.items()
+                (output, path, fingerprint, digest, None if links is None else pickle.dumps(links, protocol=5), refs)
+                for path, (fingerprint, digest, links, refs) in rendered.items()
                 if fingerprint is not None
             ],
         )
         self.db.executemany(
             "DELETE FROM pages WHERE output = ? AND path = ?",
-            [(output, path) for path, (fingerprint, _, _) in rendered.items() if fingerprint is None],
+            [(output, path) for path, (fingerprint, *_) in rendered.items() if fingerprint is None],
         )
         outputs = [folder for (folder,) in self.db.execute("SELECT DISTINCT output FROM pages")]
         self.db.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in outputs if not Path(o).is_dir()])

@@ -16,6 +16,11 @@ does. Other objects are represented by the attributes the page's templates
 can read: ``base.html`` reads ``year`` and ``url`` of each archive, not its
 articles, so a new article does not change every page of the site.
 
+Each fingerprint comes with the sources of the articles it encoded (its
+*references*): when the next build finds the site's structure unchanged and
+only some articles' files changed, a page that references none of them keeps
+its fingerprint without being encoded again (see ``incremental``).
+
 Contract for template helpers: a global function (``structured_data``) may
 read ``site.config`` and the values passed to it, nothing else of the site.
 Anything the encoder does not know makes the page always render: a wrong
@@ -97,15 +102,23 @@ class Encoder:
     def __init__(self, attributes: frozenset[str] | None, config_key: str):
         self.attributes = attributes
         self.config_key = config_key
-        # id(object) → (object, short token): an object met on many pages is encoded once; holding the
-        # object keeps its id from being reused within the build.
-        self.memo: dict[int, tuple[Any, str]] = {}
+        # id(object) → (object, short token, articles inside): an object met on many pages is encoded
+        # once; holding the object keeps its id from being reused within the build.
+        self.memo: dict[int, tuple[Any, str, frozenset[str]]] = {}
         self.handlers: dict[type, Callable[[Any], Any]] = {}
+        self.refs: set[str] = set()  # sources of the articles met since the last reset
 
     def _memoized(self, value: Any, encode: Callable[[Any], Any]) -> str:
         found = self.memo.get(id(value))
         if found is None:
-            found = self.memo[id(value)] = (value, "#" + digest_of(encode(value)))
+            outer, self.refs = self.refs, set()
+            try:
+                token = "#" + digest_of(encode(value))
+            finally:
+                inner, self.refs = self.refs, outer
+            found = self.memo[id(value)] = (value, token, frozenset(inner))
+        if found[2]:
+            self.refs |= found[2]
         return found[1]
 
     def encode(self, value: Any) -> Any:
@@ -150,6 +163,7 @@ class Encoder:
 
     def article(self, article: Article) -> tuple:
         category = article.category
+        self.refs.add(article.source)
         return (
             "A",
             article.digest,
@@ -192,7 +206,7 @@ class Fingerprinter:
         self.templates = templates
         self.globals = globals_
         self.encoders: dict[frozenset[str] | None, Encoder] = {}
-        self.global_tokens: dict[str, str] = {}
+        self.global_tokens: dict[str, tuple[str, frozenset[str]]] = {}
 
     def _encoder(self, info: TemplateInfo) -> Encoder:
         encoder = self.encoders.get(info.attributes)
@@ -201,19 +215,25 @@ class Fingerprinter:
         return encoder
 
     def _globals_token(self, template: str, info: TemplateInfo, encoder: Encoder) -> str:
-        token = self.global_tokens.get(template)
-        if token is None:
+        found = self.global_tokens.get(template)
+        if found is None:
             used = sorted(name for name in info.names if name in self.globals)
-            token = digest_of(tuple((name, encoder.encode(self.globals[name])) for name in used))
-            self.global_tokens[template] = token
-        return token
+            outer, encoder.refs = encoder.refs, set()
+            try:
+                token = digest_of(tuple((name, encoder.encode(self.globals[name])) for name in used))
+            finally:
+                inner, encoder.refs = encoder.refs, outer
+            found = self.global_tokens[template] = (token, frozenset(inner))
+        encoder.refs |= found[1]
+        return found[0]
 
-    def page(self, page: Any) -> str | None:
-        """The page's fingerprint, or None when it must be rendered anyway."""
+    def page_and_refs(self, page: Any) -> tuple[str | None, str]:
+        """The page's fingerprint (None: render it anyway) and its references as ``"\\na.md\\nb.md\\n"``."""
         info = self.templates.get(page.template)
         if info is None:
-            return None
+            return None, ""
         encoder = self._encoder(info)
+        encoder.refs = set()
         try:
             parts = (
                 FORMAT,
@@ -228,8 +248,13 @@ class Fingerprinter:
                 encoder.encode(page.data),
             )
         except (Unfingerprintable, RecursionError):
-            return None
-        return digest_of(parts)
+            return None, ""
+        return digest_of(parts), join_refs(encoder.refs)
+
+
+def join_refs(sources: set[str]) -> str:
+    """References as one string, each source between newlines, so ``"\\n" + source + "\\n" in refs`` finds one."""
+    return "\n" + "\n".join(sorted(sources)) + "\n" if sources else ""
 
 
 def analyse_templates(sources: dict[str, str], parse: Any, referenced: Any, nodes: Any) -> dict:

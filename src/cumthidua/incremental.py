@@ -10,6 +10,7 @@ output is the same bytes either way (tests/test_incremental.py).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .cache import BuildCache, stored, tool_key
+from .cache import STRUCTURE, BuildCache, PageEntry, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
@@ -209,8 +210,24 @@ class _FingerprintTask:
     pages: list[Page]
     fingerprinter: Fingerprinter
 
-    def __call__(self, index: int) -> str | None:
-        return self.fingerprinter.page(self.pages[index])
+    def __call__(self, index: int) -> tuple[str | None, str]:
+        return self.fingerprinter.page_and_refs(self.pages[index])
+
+
+# Article fields that only the pages showing the article depend on: a change to one of them changes no other
+# page (the search index and the sitemap, which copy them without the article, are fingerprinted every time).
+DISPLAY_FIELDS = frozenset({"title", "summary", "body_html", "text", "author", "updated", "digest", "positions"})
+_STRUCTURE_FIELDS = tuple(f.name for f in dataclasses.fields(Article) if f.name not in DISPLAY_FIELDS)
+
+
+def structure_key(site: Site, context: Any) -> str:
+    """Digest of everything but the articles' display fields: which pages exist and what else they hold.
+
+    Two builds with the same key make the same pages from the same data, except for the articles whose
+    file changed; ``context`` covers the tool, the config, the UI strings and the templates.
+    """
+    rows = [tuple(getattr(article, name) for name in _STRUCTURE_FIELDS) for article in site.articles]
+    return digest_of((context, rows))
 
 
 class PageRenderer:
@@ -221,9 +238,9 @@ class PageRenderer:
         self.cache = cache
         self.output_key = str(output_dir.resolve())
         self.jobs = jobs
-        self.previous: dict[str, tuple[str, str]] = {}
-        self.fingerprints: dict[str, str | None] = {}
-        self.rendered: dict[str, tuple[str | None, str, list[str] | None]] = {}
+        self.previous: dict[str, PageEntry] = {}
+        self.fingerprints: dict[str, tuple[str | None, str]] = {}  # output path → (fingerprint, refs)
+        self.rendered: dict[str, tuple[str | None, str, list[str] | None, str]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
         if cache is not None:
             self.previous = cache.pages(self.output_key)
@@ -233,9 +250,36 @@ class PageRenderer:
         site = self.renderer.site
         config_key = digest_of(repr(site.config))
         context_key = digest_of((tool_key(), config_key, sorted(self.renderer.ui.items())))
-        return Fingerprinter(
-            context_key, config_key, template_infos(self.renderer, self.cache), self.renderer.env.globals
-        )
+        templates = template_infos(self.renderer, self.cache)
+        self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
+        self.digests = {article.source: article.digest for article in site.articles}
+        return Fingerprinter(context_key, config_key, templates, self.renderer.env.globals)
+
+    def _changed_articles(self) -> set[str] | None:
+        """Sources of the articles whose file changed since the last build, when nothing else did; else None."""
+        assert self.cache is not None
+        last = self.cache.get_meta(STRUCTURE + self.output_key)
+        if last is None or last[0] != self.structure:
+            return None
+        return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
+
+    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str]]:
+        """(fingerprint, refs) of every page; a page showing no changed article keeps its last ones."""
+        results: list[tuple[str | None, str]] = [(None, "")] * len(pages)
+        if self.cache is None:
+            return results
+        changed = self._changed_articles()
+        todo = []
+        for index, page in enumerate(pages):
+            last = self.previous.get(output_file(page.path))
+            if changed is None or last is None or not last.refs or any(f"\n{s}\n" in last.refs for s in changed):
+                todo.append(index)
+            else:
+                results[index] = (last.fingerprint, last.refs)
+        task = _FingerprintTask(pages, self.fingerprinter)
+        for index, result in zip(todo, ordered_map(task, todo, self.jobs), strict=True):
+            results[index] = result
+        return results
 
     def run(
         self,
@@ -247,16 +291,12 @@ class PageRenderer:
     ) -> Iterator[tuple[Page, RenderedFile]]:
         """Keep unchanged pages, render the others; yields each rendered page for the link check."""
         dirty: list[int] = []
-        fingerprints: list[str | None] = [None] * len(pages)
-        if self.cache is not None:
-            fingerprints = list(ordered_map(_FingerprintTask(pages, self.fingerprinter), range(len(pages)), self.jobs))
-        for index, page in enumerate(pages):
+        for index, (page, (fingerprint, refs)) in enumerate(zip(pages, self._fingerprints(pages), strict=True)):
             path = output_file(page.path)
-            fingerprint = fingerprints[index]
-            self.fingerprints[path] = fingerprint
+            self.fingerprints[path] = (fingerprint, refs)
             last = self.previous.get(path)
-            unchanged = fingerprint is not None and last == (fingerprint, writer.previous.get(path))
-            if unchanged and writer.keep(path, source := source_of(page)):
+            unchanged = fingerprint is not None and last is not None and last.fingerprint == fingerprint
+            if unchanged and last.digest == writer.previous.get(path) and writer.keep(path, source := source_of(page)):
                 self.kept.append((path, source))
             else:
                 dirty.append(index)
@@ -269,7 +309,8 @@ class PageRenderer:
                 diagnostics.error(result.path, result.line, 1, result.message)
                 continue
             writer.record(result.path, result.digest, result.size, result.staged, source_of(page))
-            self.rendered[result.path] = (self.fingerprints.get(result.path), result.digest, result.links)
+            fingerprint, refs = self.fingerprints.get(result.path, (None, ""))
+            self.rendered[result.path] = (fingerprint, result.digest, result.links, refs)
             yield page, result
 
     def kept_links(self, removed: bool) -> Iterator[tuple[str, list[str], str]]:
@@ -289,7 +330,7 @@ class PageRenderer:
         if self.cache is None:
             return
         keep = {path for path, _ in self.kept} | set(self.rendered)
-        self.cache.update_pages(self.output_key, self.rendered, keep)
+        self.cache.update_pages(self.output_key, self.rendered, keep, (self.structure, self.digests))
 
 
 def cpu_jobs(jobs: int | None) -> int:
