@@ -30,10 +30,11 @@ import heapq
 import math
 import weakref
 from bisect import bisect_left, bisect_right
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import chain
+from itertools import chain, combinations
 
 from .models import Article, Site
 
@@ -109,24 +110,16 @@ def _related_plainly(site: Site, article: Article) -> list[Article]:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-NO_CATEGORY = -1
+NO_CATEGORY = -1  # in _Index.categories
+NOBODY = -2  # the category an article without one shares with the others
 
-
-@dataclass
-class _Pool:
-    """A newest-first list of articles as numbers, with their negated times in µs (ascending, for ``bisect``)."""
-
-    members: list[int] = field(default_factory=list)
-    keys: list[int] = field(default_factory=list)
-
-    def add(self, number: int, moment: int) -> None:
-        self.members.append(number)
-        self.keys.append(-moment)
+Pool = list[int]  # articles by number (position in site.articles), ascending: newest first
+Span = tuple[int, int]  # numbers from..to (excluded): the articles from one moment back to another
 
 
 @dataclass
 class _Index:
-    """One site's articles as parallel lists, indexed by their position in ``site.articles``."""
+    """One site's articles as lists by number, and its pools of articles as sorted lists of numbers."""
 
     articles: list[Article]
     tag_source: dict[str, list[Article]]
@@ -134,11 +127,14 @@ class _Index:
     number: dict[int, int]  # id(article) → position
     stamps: list[float]  # article.date.timestamp(), as the ranking reads it
     moments: list[int]  # microseconds since 1970: date differences exactly, as timedelta
+    negated: list[int]  # -moments, ascending: bisect turns a moment into a number
     categories: list[int]  # a number per Category object, NO_CATEGORY for none
     sources: list[str]
-    everything: _Pool
-    category_pools: dict[str, _Pool]
-    tag_pools: dict[str, tuple[_Pool, dict[int, _Pool]]]  # tag slug → its pool, and that pool split by category
+    everything: Pool
+    category_pools: dict[str, Pool]
+    tag_pools: dict[str, Pool]
+    tag_category_pools: dict[tuple[str, int], Pool]  # a tag's articles in one category
+    tag_pair_pools: dict[tuple[str, str], Pool]  # the articles with both tags (slugs in order), if not just one
 
     def fits(self, site: Site) -> bool:
         """Still the site it was built from (a Site is not changed after assembly, but be sure)."""
@@ -196,50 +192,71 @@ def _build_index(site: Site) -> _Index | None:
         NO_CATEGORY if a.category is None else category_numbers.setdefault(id(a.category), len(category_numbers))
         for a in articles
     ]
-
-    def pool_of(pool_articles: list[Article]) -> _Pool:  # the site's own articles, as assemble_site lists them
-        pool = _Pool()
-        for article in pool_articles:
-            pool.add(number[id(article)], moments[number[id(article)]])
-        return pool
-
-    tag_pools = {}
-    for slug, members in site.tag_articles.items():
-        pool = pool_of(members)
-        by_category: dict[int, _Pool] = {}
-        for member, key in zip(pool.members, pool.keys, strict=True):
-            by_category.setdefault(categories[member], _Pool()).add(member, -key)
-        tag_pools[slug] = (pool, by_category)
-    category_pools = {slug: pool_of(members) for slug, members in site.category_articles.items()}
-    return _Index(articles, site.tag_articles, site.category_articles, number, stamps, moments, categories,
-                  sources, pool_of(articles), category_pools, tag_pools)  # fmt: skip
+    tag_pools = {slug: [number[id(a)] for a in members] for slug, members in site.tag_articles.items()}
+    return _Index(
+        articles, site.tag_articles, site.category_articles, number, stamps, moments, [-m for m in moments],
+        categories, sources,
+        everything=list(range(len(articles))),
+        category_pools={slug: [number[id(a)] for a in members] for slug, members in site.category_articles.items()},
+        tag_pools=tag_pools,
+        tag_category_pools=_by_category(tag_pools, categories),
+        tag_pair_pools=_by_pair(tag_pools, len(articles)),
+    )  # fmt: skip
 
 
-def _window(pool: _Pool, own: int, moment: int, limit: int) -> tuple[int, int] | None:
-    """The key bounds of what ``_nearest(pool, article, limit)`` finds, plus the article itself if it is there.
+def _by_category(tag_pools: dict[str, Pool], categories: list[int]) -> dict[tuple[str, int], Pool]:
+    """Each tag's articles split by category."""
+    split: dict[tuple[str, int], Pool] = defaultdict(list)
+    for slug, members in tag_pools.items():
+        for member in members:
+            split[slug, categories[member]].append(member)
+    return dict(split)
+
+
+def _by_pair(tag_pools: dict[str, Pool], count: int) -> dict[tuple[str, str], Pool]:
+    """The articles of each pair of tags that two articles or more have both of (for one, that is the one asking)."""
+    tags_of: list[list[str]] = [[] for _ in range(count)]
+    for slug in sorted(tag_pools):
+        for member in tag_pools[slug]:
+            tags_of[member].append(slug)
+    pairs: dict[tuple[str, str], Pool] = defaultdict(list)
+    for member, slugs in enumerate(tags_of):
+        for pair in combinations(slugs, 2):
+            pairs[pair].append(member)
+    return {pair: members for pair, members in pairs.items() if len(members) > 1}
+
+
+def _within(pool: Pool, span: Span) -> list[int]:
+    return pool[bisect_left(pool, span[0]) : bisect_left(pool, span[1])]
+
+
+def _window(index: _Index, pool: Pool, own: int, limit: int) -> Span | None:
+    """The span of what ``_nearest(pool, article, limit)`` finds (plus the article itself if it is there).
 
     _nearest takes every article as close in time as the ``limit``-th nearest other one: the articles within
     the ``limit``-th smallest gap (one more when the article itself, gap 0, is in the pool), found by halving.
     """
-    keys = pool.keys
-    if len(keys) <= limit + 1:
-        return (keys[0], keys[-1]) if keys else None
-    start = bisect_left(keys, -moment)  # newer articles before, the article's moment and older from here
-    rank = limit + (own in pool.members[start : bisect_right(keys, -moment, start)])
-    newer, older = start, len(keys) - start
-    low, high = max(0, rank - older), min(rank, newer)  # how many of the nearest are newer
+    if len(pool) <= limit + 1:
+        return (pool[0], pool[-1] + 1) if pool else None
+    moments, moment = index.moments, index.moments[own]
+    start = bisect_left(pool, bisect_left(index.negated, -moment))  # newer ones before, as old or older from here
+    inside = bisect_left(pool, own)
+    rank = limit + (inside < len(pool) and pool[inside] == own)
+    low, high = max(0, rank - (len(pool) - start)), min(rank, start)  # how many of the nearest are newer
     while low < high:
         middle = (low + high) // 2
-        if -keys[start - 1 - middle] - moment >= moment + keys[start + rank - 1 - middle]:
+        if moments[pool[start - 1 - middle]] - moment >= moment - moments[pool[start + rank - 1 - middle]]:
             high = middle
         else:
             low = middle + 1
-    gap = max(-keys[start - low] - moment if low else 0, moment + keys[start + rank - 1 - low] if rank > low else 0)
-    return -moment - gap, gap - moment
+    newer_gap = moments[pool[start - low]] - moment if low else 0
+    gap = max(newer_gap, moment - moments[pool[start + rank - 1 - low]] if rank > low else 0)
+    return bisect_left(index.negated, -moment - gap), bisect_right(index.negated, gap - moment)
 
 
-def _inside(pool: _Pool, bounds: tuple[int, int]) -> list[int]:
-    return pool.members[bisect_left(pool.keys, bounds[0]) : bisect_right(pool.keys, bounds[1])]
+def _nearby(index: _Index, pool: Pool, own: int, limit: int) -> list[int]:
+    span = _window(index, pool, own, limit)
+    return _within(pool, span) if span is not None else []
 
 
 def _plain_weights(site: Site) -> bool:
@@ -256,51 +273,68 @@ def related_articles(site: Site, article: Article) -> list[Article]:
     own = index.number.get(id(article)) if index is not None else None
     if index is None or own is None:
         return _related_plainly(site, article)
-    return [index.articles[number] for number in _ranked(index, site, article, own)]
+    ranking = _Ranking(index, site, article, own)
+    best = ranking.likely_best()
+    return [index.articles[key[-1]] for key in (best if best is not None else ranking.all_best())]
 
 
-def _nearby(pool: _Pool, own: int, moment: int, limit: int) -> list[int]:
-    bounds = _window(pool, own, moment, limit)
-    return _inside(pool, bounds) if bounds is not None else []
+class _Ranking:
+    """_related_plainly on the index: the same candidates and the same keys, the likely best scored first."""
+
+    def __init__(self, index: _Index, site: Site, article: Article, own: int) -> None:
+        self.index, self.site, self.article, self.own = index, site, article, own
+        self.category = NOBODY if index.categories[own] == NO_CATEGORY else index.categories[own]
+        self.windows: dict[str, Span] = {}  # tag slug → the span of its nearest articles, as _nearest finds them
+        for tag in article.tag_terms:
+            pool = index.tag_pools.get(tag.slug)
+            span = _window(index, pool, own, TAG_POOL) if pool is not None else None
+            if span is not None:
+                self.windows[tag.slug] = span
+
+    def keys(self, numbers: Iterable[int], shared: dict[int, int], shared_else: int) -> list[tuple]:
+        """The ranking key of each candidate, computed term by term as in _related_plainly."""
+        index, weights, category = self.index, self.site.config.related, self.category
+        stamps, categories, sources = index.stamps, index.categories, index.sources
+        own_stamp, wc, wt, wr = stamps[self.own], weights.category, weights.tags, weights.recency
+        return [
+            (-(wc * (categories[n] == category) + wt * shared.get(n, shared_else)
+               + wr * (near := 1.0 / (1.0 + abs(stamps[n] - own_stamp) / RECENCY_SECONDS))),
+             -near, -stamps[n], sources[n], n)  # sources differ: the number is never compared
+            for n in numbers if n != self.own
+        ]  # fmt: skip
+
+    def likely_best(self) -> list[tuple] | None:
+        """The best keys among the candidates in the article's category sharing a tag and those sharing two tags
+        or more, when no other candidate can beat them; else None."""
+        index, weights, limit = self.index, self.site.config.related, self.site.config.other_news
+        first: set[int] = set()
+        for slug, span in self.windows.items():
+            pool = index.tag_category_pools.get((slug, self.category))
+            if pool is not None:
+                first.update(_within(pool, span))
+        in_pairs: Counter[int] = Counter()  # an article sharing s tags is in s(s-1)/2 pairs of windows
+        for (slug, span), (other, other_span) in combinations(self.windows.items(), 2):
+            pool = index.tag_pair_pools.get((slug, other) if slug < other else (other, slug))
+            if pool is not None:
+                in_pairs.update(_within(pool, (max(span[0], other_span[0]), min(span[1], other_span[1]))))
+        in_pairs.pop(self.own, None)  # not all of its pairs are kept
+        shared = {n: TAGS_IN_PAIRS[pairs] for n, pairs in in_pairs.items()}
+        first.update(shared)
+        best = sorted(self.keys(first, shared, 1))[:limit]
+        # any other candidate shares one tag and no category, or a category and no tag: at most this score
+        bound = max(weights.category * False + weights.tags * 1, weights.category * True + weights.tags * 0)
+        return best if len(best) == limit and -best[-1][0] > bound + weights.recency * 1.0 else None
+
+    def all_best(self) -> list[tuple]:
+        """The best keys of all candidates."""
+        index, limit, own = self.index, self.site.config.other_news, self.own
+        shared = Counter(
+            chain.from_iterable(_within(index.tag_pools[slug], span) for slug, span in self.windows.items())
+        )
+        candidates = set(shared).union(_nearby(index, index.everything, own, limit))
+        if self.article.category is not None and self.article.category.slug in index.category_pools:
+            candidates.update(_nearby(index, index.category_pools[self.article.category.slug], own, limit))
+        return sorted(self.keys(candidates, shared, 0))[:limit]
 
 
-def _ranked(index: _Index, site: Site, article: Article, own: int) -> list[int]:
-    """_related_plainly on the index: same candidates, same keys, the likely best scored first."""
-    limit, weights = site.config.other_news, site.config.related
-    moment, category, categories = index.moments[own], index.categories[own], index.categories
-    windows: list[list[int]] = []
-    first = set()  # candidates in the article's category, then those sharing two tags or more
-    for tag in article.tag_terms:
-        pool, by_category = index.tag_pools.get(tag.slug, (None, {}))
-        bounds = _window(pool, own, moment, TAG_POOL) if pool is not None else None
-        if bounds is not None:
-            windows.append(_inside(pool, bounds))
-            if category != NO_CATEGORY and category in by_category:
-                first.update(_inside(by_category[category], bounds))
-    shared = Counter(chain.from_iterable(windows))
-    if len(shared) < sum(map(len, windows)):
-        first.update(number for number, count in shared.items() if count > 1)
-    nearby = _nearby(index.everything, own, moment, limit)
-    if article.category is not None and article.category.slug in index.category_pools:
-        nearby += _nearby(index.category_pools[article.category.slug], own, moment, limit)
-    if category != NO_CATEGORY:
-        first.update(number for number in nearby if categories[number] == category)
-    first.discard(own)
-
-    own_stamp, stamps, sources = index.stamps[own], index.stamps, index.sources
-
-    def rank(number: int) -> tuple:
-        stamp = stamps[number]
-        near = 1.0 / (1.0 + abs(stamp - own_stamp) / RECENCY_SECONDS)  # as in _related_plainly, term by term
-        same_category = category != NO_CATEGORY and categories[number] == category
-        score = weights.category * same_category + weights.tags * shared[number] + weights.recency * near
-        return (-score, -near, -stamp, sources[number], number)  # sources differ: the number is never compared
-
-    best = heapq.nsmallest(limit, map(rank, first))
-    # every other candidate is in another category and shares at most one tag: its score is at most this
-    bound = weights.category * False + weights.tags * 1 + weights.recency * 1.0
-    if len(best) < limit or -best[-1][0] <= bound:
-        rest = (set(shared) | set(nearby)) - first
-        rest.discard(own)
-        best = heapq.nsmallest(limit, chain(best, map(rank, rest)))
-    return [key[-1] for key in best]
+TAGS_IN_PAIRS = {s * (s - 1) // 2: s for s in range(2, 64)}  # pairs of windows an article is in → windows
