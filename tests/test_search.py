@@ -21,6 +21,7 @@ from cumthidua.models import Article, Category
 from cumthidua.search import (
     DocumentTerms,
     Postings,
+    SearchIndex,
     document_terms,
     invert,
     kept_ids,
@@ -76,6 +77,22 @@ def test_spellings_that_fold_alike_share_a_term_but_keep_their_own_lists():
     assert undelta(entry[0]) == [0, 2] and undelta(entry[1]) == [2]
     assert len(entry) == 2  # complete list: no count
     assert undelta(spelling_entry(index["dương"])[0]) == [0, 1]
+
+
+def test_an_index_kept_between_builds_reindexes_an_edited_article_as_a_fresh_index_would():
+    def terms(title: set[str], rest: set[str]) -> DocumentTerms:
+        return DocumentTerms(frozenset(title), frozenset(title | rest))
+
+    before = [terms({"hội"}, {"nghị"}), terms({"đường"}, {"làng"}), terms(set(), {"hội", "làng"})]
+    after = [before[0], terms({"làng"}, {"mới"}), before[2], terms({"hội"}, set())]  # edited 1, added 3
+    kept = SearchIndex()
+    for doc_id, document in enumerate(before):
+        kept.put(doc_id, (f"{doc_id}.md", "v1"), document)
+    kept.put(1, ("1.md", "v2"), after[1])
+    kept.put(3, ("3.md", "v1"), after[3])
+    assert "đường" not in kept.ids and "nghị" in kept.ids  # a word no article has any more is gone
+    assert kept.postings(limit=2) == invert(enumerate(after), limit=2)
+    assert kept.postings(limit=2)["hội"] == Postings(ids=[3, 2], titles=[3, 0], count=3)
 
 
 def test_a_spelling_past_the_limit_keeps_title_matches_then_the_newest_and_its_count():

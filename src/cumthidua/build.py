@@ -160,7 +160,7 @@ def prepare(
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
     site = assemble_site(config, articles, options, diagnostics)
     incremental.work_out_related(site, cache, request.jobs)
-    incremental.work_out_search_terms(site, cache)
+    incremental.work_out_search_index(site, cache)
     if cache is not None:
         cache.upcoming = incremental.upcoming_publication(articles, site, options.now.timestamp())
     ui = ui_strings(config.language)

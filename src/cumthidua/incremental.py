@@ -375,18 +375,42 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
     site.related = {source: [by_source[s] for s in sources] for source, sources in lists.items()}
 
 
-def work_out_search_terms(site: Site, cache: BuildCache | None) -> None:
-    """Fill ``site.search_terms``: the words of articles whose file, category and tags did not change come from the
-    cache, so an edit rebuild extracts one article's words instead of reading every body."""
+SEARCH_INDEX = "search-index"  # meta key: the search index of the last build, see search.SearchIndex
+MAX_SEARCH_CHANGES = 200  # more changed articles than this: the index is made again from every article's words
+
+
+def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
+    """Fill ``site.search_index``: the last build's index, with the changed and new articles indexed again;
+    made afresh (from cached words where files did not change) when ids moved or much changed."""
     if cache is None:
         return
+    from .search import index_articles, terms_key
+
+    articles = list(reversed(site.articles))  # ids count from the oldest
+    docs = [(article.source, terms_key(article)) for article in articles]
+    saved = cache.get_meta(SEARCH_INDEX)  # (tool key, index): another version of the tool indexes otherwise
+    index = saved[1] if isinstance(saved, tuple) and saved[0] == tool_key() else None
+    if index is not None and index.docs != docs:
+        if index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
+            cache.set_meta(SEARCH_INDEX, (tool_key(), index))
+        else:
+            index = None
+    if index is None:
+        index = index_articles(articles, cached_search_terms(articles, cache))
+        cache.set_meta(SEARCH_INDEX, (tool_key(), index))
+    site.search_index = index
+
+
+def cached_search_terms(articles: list[Article], cache: BuildCache) -> dict[str, Any]:
+    """Article source → its search terms: from the cache when its file, category and tags did not change, so a
+    new index does not read every body again."""
     from .search import DocumentTerms, document_terms, terms_key
 
     saved = cache.search_terms()
     fresh: dict[str, tuple[str, str]] = {}
     found: dict[str, DocumentTerms] = {}
     keys = set()
-    for article in site.articles:
+    for article in articles:
         key = terms_key(article)
         keys.add(key)
         row = saved.get(key) or fresh.get(key)
@@ -396,7 +420,7 @@ def work_out_search_terms(site: Site, cache: BuildCache | None) -> None:
         title = frozenset(row[0].split())
         found[article.source] = DocumentTerms(title, title | frozenset(row[1].split()))
     cache.update_search_terms(fresh, [key for key in saved if key not in keys])
-    site.search_terms = found
+    return found
 
 
 # -- nothing changed ------------------------------------------------------------------------------------------

@@ -23,9 +23,9 @@ the shard of each of its words and the document chunks of the hits it shows.
 
 Each file is a :class:`Page` whose data is its JSON text: the page fingerprint
 changes only when its bytes would, so an incremental build rewrites only the
-shards and chunks an edit touched. The index itself is merged again by every
-build that renders; with the build cache, only the words of changed articles
-are extracted again (``site.search_terms``, see :func:`incremental.work_out_search_terms`).
+shards and chunks an edit touched. With the build cache, the inverted index
+itself (:class:`SearchIndex`) is kept between builds and only the changed
+articles are indexed again (see :func:`incremental.work_out_search_index`).
 """
 
 from __future__ import annotations
@@ -33,9 +33,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from array import array
+from bisect import insort
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from .dates import date_style, format_date, isoformat
 from .models import Article, Page, Site
@@ -92,20 +94,77 @@ class Postings:
     count: int = 0  # articles with it, kept or not
 
 
-def invert(terms: Iterable[tuple[int, DocumentTerms]], limit: int = MAX_POSTINGS) -> dict[str, Postings]:
-    """Spelling → postings, from (id, terms) given newest first."""
-    index: dict[str, Postings] = {}
-    for doc_id, document in terms:
-        for spelling in document.every:
-            postings = index.get(spelling)
-            if postings is None:
-                postings = index[spelling] = Postings([], [])
-            postings.count += 1
-            if postings.count <= limit:
-                postings.ids.append(doc_id)
-        for spelling in document.title:
-            index[spelling].titles.append(doc_id)
+Doc = tuple[str, str]  # (source, terms_key) of the article behind one id
+
+
+@dataclass
+class SearchIndex:
+    """Every spelling's articles, by id ascending: kept between builds (see ``incremental``), so that an
+    edit re-indexes the edited article instead of inverting every article's words again."""
+
+    docs: list[Doc] = field(default_factory=list)  # id → article
+    ids: dict[str, array] = field(default_factory=dict)  # spelling → ids of the articles with it
+    titles: dict[str, array] = field(default_factory=dict)  # spelling → ids of those with it in the title
+
+    def put(self, doc_id: int, doc: Doc, terms: DocumentTerms) -> None:
+        """Index article ``doc_id`` (a new one is the next id) with ``terms``, in place of what it had."""
+        if doc_id < len(self.docs):
+            self.docs[doc_id] = doc
+            for postings in (self.ids, self.titles):
+                for spelling in [spelling for spelling, ids in postings.items() if doc_id in ids]:
+                    postings[spelling].remove(doc_id)
+                    if not postings[spelling]:
+                        del postings[spelling]
+        else:
+            self.docs.extend([("", "")] * (doc_id - len(self.docs)) + [doc])
+        for postings, spellings in ((self.ids, terms.every), (self.titles, terms.title)):
+            for spelling in spellings:
+                ids = postings.get(spelling)
+                if ids is None:
+                    postings[spelling] = array("i", [doc_id])
+                elif ids[-1] < doc_id:
+                    ids.append(doc_id)
+                else:
+                    insort(ids, doc_id)
+
+    def catch_up(self, docs: list[Doc], articles: list[Article], limit: int) -> bool:
+        """Re-index the articles whose terms key changed and add new ones at the end, when at most ``limit``
+        did and no id moved; False (the index untouched) otherwise."""
+        known = len(self.docs)
+        if known > len(docs) or [s for s, _ in self.docs] != [s for s, _ in docs[:known]]:
+            return False
+        changed = [i for i in range(known) if self.docs[i][1] != docs[i][1]] + list(range(known, len(docs)))
+        if len(changed) > limit:
+            return False
+        for doc_id in changed:
+            self.put(doc_id, docs[doc_id], document_terms(articles[doc_id]))
+        return True
+
+    def postings(self, limit: int = MAX_POSTINGS) -> dict[str, Postings]:
+        """Spelling → postings as the search files keep them: at most ``limit`` ids, the newest."""
+        result = {}
+        for spelling, ids in self.ids.items():
+            kept = list(reversed(ids[-limit:])) if limit > 0 else []
+            result[spelling] = Postings(kept, list(reversed(self.titles.get(spelling, ()))), len(ids))
+        return result
+
+
+def index_articles(articles: list[Article], known: dict[str, DocumentTerms] | None = None) -> SearchIndex:
+    """The index of ``articles`` (oldest first: list position = id); ``known``: terms by source, found ahead."""
+    known = known or {}
+    index = SearchIndex()
+    for doc_id, article in enumerate(articles):
+        terms = known.get(article.source)
+        index.put(doc_id, (article.source, terms_key(article)), document_terms(article) if terms is None else terms)
     return index
+
+
+def invert(terms: Iterable[tuple[int, DocumentTerms]], limit: int = MAX_POSTINGS) -> dict[str, Postings]:
+    """Spelling → postings, from (id, terms)."""
+    index = SearchIndex()
+    for doc_id, document in sorted(terms, key=lambda item: item[0]):
+        index.put(doc_id, ("", ""), document)
+    return index.postings(limit)
 
 
 def kept_ids(postings: Postings, limit: int = MAX_POSTINGS) -> list[int]:
@@ -236,25 +295,11 @@ def chunk_pages(articles: list[Article], ui: dict[str, str], site_format: str) -
     return files, pages
 
 
-def newest_first_terms(
-    articles: list[Article], known: dict[str, DocumentTerms] | None = None
-) -> Iterator[tuple[int, DocumentTerms]]:
-    """(id, terms) of every article from the newest, ids counted from the oldest; ``known``: by source, ahead.
-
-    In this process: sending each article's terms back from forked workers cost more than finding them
-    (10,000 articles: 3.6 s here, 8.7 s on two workers).
-    """
-    known = known or {}
-    for doc_id in range(len(articles) - 1, -1, -1):
-        article = articles[doc_id]
-        terms = known.get(article.source)
-        yield doc_id, document_terms(article) if terms is None else terms
-
-
 def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     """The search page and its index files."""
     articles = list(reversed(site.articles))  # oldest first: ids stay put when news is added
-    terms = term_entries(invert(newest_first_terms(articles, site.search_terms), MAX_POSTINGS), MAX_POSTINGS)
+    index = site.search_index if site.search_index is not None else index_articles(articles)
+    terms = term_entries(index.postings(MAX_POSTINGS), MAX_POSTINGS)
     shard_files, shards = shard_pages(terms)
     doc_files, chunks = chunk_pages(articles, ui, site.config.date_format)
     manifest = {
