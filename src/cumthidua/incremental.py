@@ -390,13 +390,13 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
     docs = [(article.source, terms_key(article)) for article in articles]
     saved = cache.get_meta(SEARCH_INDEX)  # (tool key, index): another version of the tool indexes otherwise
     index = saved[1] if isinstance(saved, tuple) and saved[0] == tool_key() else None
-    if index is not None and index.docs != docs:
-        if index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
-            cache.set_meta(SEARCH_INDEX, (tool_key(), index))
-        else:
-            index = None
+    saved_index = index if index is not None and index.docs == docs else None  # nothing to update
+    if index is not None and index.docs != docs and not index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
+        index = None
     if index is None:
         index = index_articles(articles, cached_search_terms(articles, cache))
+    if index is not saved_index:
+        index.term_sizes(index.terms())  # work out the files' parts now, so they are kept too
         cache.set_meta(SEARCH_INDEX, (tool_key(), index))
     site.search_index = index
 

@@ -105,18 +105,26 @@ class SearchIndex:
     docs: list[Doc] = field(default_factory=list)  # id → article
     ids: dict[str, array] = field(default_factory=dict)  # spelling → ids of the articles with it
     titles: dict[str, array] = field(default_factory=dict)  # spelling → ids of those with it in the title
+    # What the files are made of, worked out once and kept until an article with the spelling changes:
+    entries: dict[str, list] = field(default_factory=dict)  # spelling → its entry (see spelling_entry)
+    sizes: dict[str, int] = field(default_factory=dict)  # folded term → bytes of its JSON in a shard
 
     def put(self, doc_id: int, doc: Doc, terms: DocumentTerms) -> None:
         """Index article ``doc_id`` (a new one is the next id) with ``terms``, in place of what it had."""
+        touched = set(terms.every)
         if doc_id < len(self.docs):
             self.docs[doc_id] = doc
             for postings in (self.ids, self.titles):
                 for spelling in [spelling for spelling, ids in postings.items() if doc_id in ids]:
+                    touched.add(spelling)
                     postings[spelling].remove(doc_id)
                     if not postings[spelling]:
                         del postings[spelling]
         else:
             self.docs.extend([("", "")] * (doc_id - len(self.docs)) + [doc])
+        for spelling in touched:
+            self.entries.pop(spelling, None)
+            self.sizes.pop(fold(spelling), None)
         for postings, spellings in ((self.ids, terms.every), (self.titles, terms.title)):
             for spelling in spellings:
                 ids = postings.get(spelling)
@@ -142,11 +150,30 @@ class SearchIndex:
 
     def postings(self, limit: int = MAX_POSTINGS) -> dict[str, Postings]:
         """Spelling → postings as the search files keep them: at most ``limit`` ids, the newest."""
-        result = {}
-        for spelling, ids in self.ids.items():
-            kept = list(reversed(ids[-limit:])) if limit > 0 else []
-            result[spelling] = Postings(kept, list(reversed(self.titles.get(spelling, ()))), len(ids))
-        return result
+        return {spelling: self._postings(spelling, limit) for spelling in self.ids}
+
+    def _postings(self, spelling: str, limit: int) -> Postings:
+        ids = self.ids[spelling]
+        kept = list(reversed(ids[-limit:])) if limit > 0 else []
+        return Postings(kept, list(reversed(self.titles.get(spelling, ()))), len(ids))
+
+    def terms(self) -> dict[str, dict[str, list]]:
+        """Folded term → {spelling → entry}, with :data:`MAX_POSTINGS`."""
+        terms: dict[str, dict[str, list]] = defaultdict(dict)
+        for spelling in self.ids:
+            entry = self.entries.get(spelling)
+            if entry is None:
+                entry = self.entries[spelling] = spelling_entry(self._postings(spelling, MAX_POSTINGS), MAX_POSTINGS)
+            terms[fold(spelling)][spelling] = entry
+        return dict(terms)
+
+    def term_sizes(self, terms: dict[str, dict[str, list]]) -> dict[str, int]:
+        """Folded term → bytes of its JSON, for :func:`shard_keys`."""
+        for term in terms.keys() - self.sizes.keys():
+            self.sizes[term] = len(to_json({term: terms[term]}))
+        for term in self.sizes.keys() - terms.keys():
+            del self.sizes[term]
+        return self.sizes
 
 
 def index_articles(articles: list[Article], known: dict[str, DocumentTerms] | None = None) -> SearchIndex:
@@ -196,14 +223,6 @@ def spelling_entry(postings: Postings, limit: int = MAX_POSTINGS) -> list:
     if postings.count > len(ids):
         entry.append(postings.count)
     return entry
-
-
-def term_entries(index: dict[str, Postings], limit: int = MAX_POSTINGS) -> dict[str, dict[str, list]]:
-    """Folded term → {spelling → entry}."""
-    terms: dict[str, dict[str, list]] = defaultdict(dict)
-    for spelling, postings in index.items():
-        terms[fold(spelling)][spelling] = spelling_entry(postings, limit)
-    return dict(terms)
 
 
 def to_json(value: object) -> str:
@@ -265,9 +284,8 @@ def data_page(path: str, text: str) -> Page:
     return Page("search-data", SEARCH_PATH + path, "search-data.json", path, data={"json": text})
 
 
-def shard_pages(terms: dict[str, dict[str, list]]) -> tuple[dict[str, str], list[Page]]:
+def shard_pages(terms: dict[str, dict[str, list]], sizes: dict[str, int]) -> tuple[dict[str, str], list[Page]]:
     """Shard key → file (with ``?v=``), and the shard pages."""
-    sizes = {term: len(to_json({term: entry})) for term, entry in terms.items()}
     keys = shard_keys(sizes)
     shards: dict[str, dict[str, dict[str, list]]] = defaultdict(dict)
     for term, key in keys.items():
@@ -299,8 +317,8 @@ def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     """The search page and its index files."""
     articles = list(reversed(site.articles))  # oldest first: ids stay put when news is added
     index = site.search_index if site.search_index is not None else index_articles(articles)
-    terms = term_entries(index.postings(MAX_POSTINGS), MAX_POSTINGS)
-    shard_files, shards = shard_pages(terms)
+    terms = index.terms()
+    shard_files, shards = shard_pages(terms, index.term_sizes(terms))
     doc_files, chunks = chunk_pages(articles, ui, site.config.date_format)
     manifest = {
         "articles": len(articles),
