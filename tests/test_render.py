@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import SiteDir
+from cumthidua.config import SiteConfig
+from cumthidua.diagnostics import Diagnostics
+from cumthidua.models import Page
+from cumthidua.render import Renderer
+from cumthidua.site import BuildOptions, assemble_site
+from cumthidua.theme import ui_strings
 
 
 def _failing_build(site: SiteDir) -> list[str]:
@@ -51,3 +59,50 @@ def test_control_characters_in_content_never_reach_feeds_or_pages(site: SiteDir)
     for name, data in site.files().items():
         if name.endswith((".html", ".xml")):
             assert not any(byte in data for byte in b"\x01\x02\x0b\x0c\x1b"), name
+
+
+# --- what a build renders once and reuses (unit) ---------------------------------------------------------------
+
+
+def _renderer(tmp_path: Path, templates: dict[str, str]) -> Renderer:
+    for name, text in templates.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    site = assemble_site(SiteConfig(base_url="https://example.org/"), [], BuildOptions(), Diagnostics())
+    return Renderer(site, [tmp_path], ui_strings("vi"))
+
+
+def test_a_cached_part_is_rendered_once_for_each_set_of_values_it_reads(tmp_path: Path):
+    calls = []
+    renderer = _renderer(tmp_path, {"p.html": "{% cache %}{{ note(x) }} {{ url('a/') }}{% endcache %}|{{ y }}"})
+    renderer.env.globals["note"] = lambda value: calls.append(value) or value
+    same = ["x"]
+    pages = [
+        Page("p", "a/", "p.html", "", data={"x": 1, "y": 1}),
+        Page("p", "b/", "p.html", "", data={"x": 1, "y": 2}),  # as deep as a/: the same links
+        Page("p", "a/b/", "p.html", "", data={"x": 1, "y": 3}),  # deeper: other links
+        Page("p", "c/", "p.html", "", data={"x": "1", "y": 4}),  # a string is not the number
+        Page("p", "d/", "p.html", "", data={"x": same, "y": 5}),
+        Page("p", "e/", "p.html", "", data={"x": same, "y": 6}),
+        Page("p", "f/", "p.html", "", data={"x": ["x"], "y": 7}),  # equal, but another object
+    ]
+    shown = [renderer.render(page).content.decode() for page in pages]
+    assert shown == [
+        "1 ../a/|1", "1 ../a/|2", "1 ../../a/|3", "1 ../a/|4", "[&#39;x&#39;] ../a/|5", "[&#39;x&#39;] ../a/|6",
+        "[&#39;x&#39;] ../a/|7",
+    ]  # fmt: skip
+    assert calls == [1, 1, "1", same, same]
+
+
+def test_links_and_dates_are_remembered_without_mixing_up_equal_values(tmp_path: Path):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from markupsafe import Markup
+
+    template = "{{ url(a) }} {{ url(b) }} {{ d|isodate }} {{ e|isodate }} {{ d|format_date('%H:%M') }}\n"
+    renderer = _renderer(tmp_path, {"p.html": template})
+    moment = datetime(2020, 7, 14, 9, 30, tzinfo=UTC)
+    in_hanoi = moment.astimezone(timezone(timedelta(hours=7)))  # == moment
+    data = {"a": "x?a=1&b=2", "b": Markup("x?a=1&b=2"), "d": moment, "e": in_hanoi}
+    for _ in range(2):
+        shown = renderer.render(Page("p", "t/", "p.html", "", data=data)).content.decode()
+        assert shown == "../x?a=1&amp;b=2 ../x?a=1&b=2 2020-07-14T09:30:00+00:00 2020-07-14T16:30:00+07:00 09:30\n"

@@ -7,13 +7,17 @@ fails the build with the template's line instead of printing nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import format_datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
+from jinja2.ext import Extension
 from markupsafe import Markup
 
 from .dates import date_style, format_date, isoformat
@@ -22,9 +26,14 @@ from .links import rewrite_site_links
 from .models import Page, Site
 from .portal import archives
 from .seo import news_article
-from .urls import absolute_url, archive_url, output_file, relative_url, root_relative_url
+from .urls import absolute_url, archive_url, folder_depth, link_from_depth, output_file, root_relative_url
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # the same in UTF-8, but U+FFFE/U+FFFF
+_LONG_TEXT = 512  # from here on, checking the UTF-8 bytes is quicker than the regular expression
+
+
+_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})  # compared by value; anything else by identity
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,47 @@ class TemplateProblem(Exception):
         self.path, self.line, self.message = path, line, message
 
 
+class FragmentCache(Extension):
+    """``{% cache %}…{% endcache %}``: a part of a page rendered once per build for each set of values it reads.
+
+    The site-wide navigation and footer look the same on every page as deep in the site: rendering
+    them once instead of 14,000 times is most of the time of a page. The key is every variable the
+    part names, by value for strings and numbers and by identity otherwise (the site's objects do not
+    change while it renders), so a part that reads ``page`` is cached per page: correct, never stale.
+    """
+
+    tags = {"cache"}
+
+    def __init__(self, environment: jinja2.Environment):
+        super().__init__(environment)
+        self.parts: dict[tuple, tuple[list[Any], str]] = {}
+
+    def parse(self, parser: Any) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endcache",), drop_needle=True)
+        read = sorted({node.name for part in body for node in part.find_all(nodes.Name) if node.ctx == "load"})
+        part = nodes.Const(f"{parser.name}:{lineno}")
+        values = nodes.List([nodes.Name(name, "load") for name in read])
+        return nodes.CallBlock(self.call_method("_part", [part, values]), [], [], body).set_lineno(lineno)
+
+    def _part(self, part: str, values: list[Any], caller: Callable[[], str]) -> str:
+        key = (part, *map(_identity, values))
+        found = self.parts.get(key)
+        if found is None:
+            found = self.parts[key] = (values, caller())  # holding the values keeps their ids from being reused
+        return found[1]
+
+
+def _identity(value: Any) -> Any:
+    """What tells a variable's value apart from another: itself for plain values, else its object's id."""
+    kind = value.__class__
+    if kind in _VALUE_TYPES:
+        return kind, value
+    if isinstance(value, jinja2.Undefined):  # a name only the part itself sets, such as a loop variable
+        return kind, value._undefined_name
+    return kind, id(value)
+
+
 def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
     """Site templates first, so a site overrides any default template by name."""
     loader = jinja2.FileSystemLoader([str(d) for d in template_dirs if d.is_dir()], encoding="utf-8")
@@ -51,6 +101,8 @@ def make_environment(template_dirs: list[Path]) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=False,
         finalize=_xml_safe,
+        extensions=[FragmentCache],
+        auto_reload=False,  # templates do not change during a build: no stat of each template on each page
     )
 
 
@@ -60,10 +112,65 @@ def _xml_safe(value: Any) -> Any:
     A stray form feed pasted into an article, or ``"\\x01"`` in front matter, would make the feeds
     ill-formed (feed readers reject them) and the pages invalid.
     """
-    if isinstance(value, str) and _NOT_XML.search(value):
+    if isinstance(value, str) and _has_not_xml(value):
         cleaned = _NOT_XML.sub("", value)
         return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
+
+
+def _has_not_xml(text: str) -> bool:
+    """True when ``text`` holds a character :data:`_NOT_XML` matches; an article body is checked in bytes."""
+    if len(text) < _LONG_TEXT:
+        return _NOT_XML.search(text) is not None
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data.translate(None, _NOT_XML_BYTES)) != len(data) or "\ufffe" in text or "\uffff" in text
+
+
+def _per_text(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``compute`` once per string: the same links come back on thousands of pages.
+
+    Only plain ``str`` is remembered: a ``Markup`` equal to a string must not get the string's result.
+    """
+    memo: dict[str, Any] = {}
+
+    def cached(value: Any) -> Any:
+        if value.__class__ is not str:
+            return compute(value)
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = compute(value)
+        return found
+
+    return cached
+
+
+def _per_datetime(compute: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``compute`` once per datetime object: an article's date is shown on many pages.
+
+    Keyed by the object, not its value: datetimes at the same instant in other time zones are equal.
+    """
+    memo: dict[int, tuple[datetime, Any]] = {}  # holding the datetime keeps its id from being reused
+
+    def cached(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if value.__class__ is not datetime or args or kwargs:
+            return compute(value, *args, **kwargs)
+        found = memo.get(id(value))
+        if found is None:
+            found = memo[id(value)] = (value, compute(value))
+        return found[1]
+
+    return cached
+
+
+class _Record(dict):
+    """A dict whose keys templates also find as attributes: ``page.kind`` without Jinja's failed getattr first.
+
+    Keys named like a dict method (``items``) stay items only, so ``t.get(...)`` still calls the method.
+    """
+
+    def __init__(self, values: dict[str, Any]):
+        super().__init__(values)
+        self.__dict__.update((key, value) for key, value in values.items() if not hasattr(dict, key))
 
 
 def _template_location(exc: BaseException) -> tuple[str, int]:
@@ -88,18 +195,26 @@ class Renderer:
         self.ui = ui
         self.env = make_environment(template_dirs)
         config = site.config
-        date_format, months = date_style(config.date_format, ui)
-        self.env.filters["format_date"] = lambda value, pattern=None: format_date(value, pattern or date_format, months)
-        self.env.filters["isodate"] = isoformat
-        self.env.filters["rfc822"] = format_datetime
-        self.env.filters["site_links"] = rewrite_site_links
-        self.env.globals.update(config=config, t=ui, categories=site.categories, site=site)
+        self.env.filters.update(self._date_filters(config.date_format, ui), site_links=rewrite_site_links)
+        self.env.globals.update(config=config, t=_Record(ui), categories=site.categories, site=site)
         self.env.globals.update(
             tags=site.tags,
             archives=archives(site)[0],
             archive_url=archive_url,
             structured_data=partial(news_article, site),
         )
+        self._links: dict[int, Callable[[Any], Any]] = {}  # folder depth → url() of the pages that deep
+        self._absolute = _per_text(partial(absolute_url, config.base_url))
+
+    @staticmethod
+    def _date_filters(site_format: str, ui: dict[str, str]) -> dict[str, Callable[..., str]]:
+        date_format, months = date_style(site_format, ui)
+        shown = _per_datetime(partial(format_date, pattern=date_format, months=months))
+        return {
+            "format_date": lambda value, pattern=None: format_date(value, pattern, months) if pattern else shown(value),
+            "isodate": _per_datetime(isoformat),
+            "rfc822": _per_datetime(format_datetime),
+        }
 
     def check_templates(self, names: list[str], diagnostics: Diagnostics) -> None:
         """Compile the templates the pages need, reporting syntax errors up front."""
@@ -136,10 +251,17 @@ class Renderer:
             "canonical": absolute_url(self.site.config.base_url, page.path),
             "kind": page.kind,
         }
-        base_url = self.site.config.base_url
-        # The 404 page is served at any URL, so its links start at the site's root path.
-        url = partial(root_relative_url, base_url) if page.kind == "404" else partial(relative_url, page.path)
-        return {**page.data, "page": page_info, "url": url, "absolute": partial(absolute_url, base_url)}
+        return {**page.data, "page": _Record(page_info), "url": self._url(page), "absolute": self._absolute}
+
+    def _url(self, page: Page) -> Callable[[Any], Any]:
+        """The page's ``url()``: its links depend only on how deep it is, so pages equally deep share them."""
+        if page.kind == "404":  # served at any URL, so its links start at the site's root path
+            return partial(root_relative_url, self.site.config.base_url)
+        depth = folder_depth(page.path)
+        url = self._links.get(depth)
+        if url is None:
+            url = self._links[depth] = _per_text(partial(link_from_depth, depth))
+        return url
 
     def render(self, page: Page) -> RenderedPage:
         """Render one page; template errors come out as :class:`TemplateProblem`."""

@@ -56,12 +56,20 @@ def relative_url(from_path: str, target: str) -> str:
     Relative links keep working when the site is served under a sub-path.
     External URLs and fragments are returned unchanged.
     """
+    return link_from_depth(folder_depth(from_path), target)
+
+
+def folder_depth(from_path: str) -> int:
+    """How many folders deep the page at ``from_path`` is; its links to the site depend on nothing else."""
+    from_dir = from_path if from_path.endswith("/") or from_path == "" else posixpath.dirname(from_path) + "/"
+    return len([part for part in from_dir.split("/") if part])
+
+
+def link_from_depth(depth: int, target: str) -> str:
+    """A link to a site-relative ``target`` from a page ``depth`` folders deep (see :func:`relative_url`)."""
     if _EXTERNAL.match(target):
         return target
-    target = target.lstrip("/")
-    from_dir = from_path if from_path.endswith("/") or from_path == "" else posixpath.dirname(from_path) + "/"
-    depth = len([part for part in from_dir.split("/") if part])
-    link = "../" * depth + target
+    link = "../" * depth + target.lstrip("/")
     return link or "./"
 
 
