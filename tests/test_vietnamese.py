@@ -1,6 +1,9 @@
+import sys
 import unicodedata
 
-from cumthidua.vietnamese import fold, nfc, slugify, sort_key, truncate
+from slugify import slugify as python_slugify
+
+from cumthidua.vietnamese import fold, nfc, slugify, sort_key, squash_spaces, truncate
 
 
 def test_slug_is_ascii_and_maps_d_with_stroke():
@@ -45,3 +48,18 @@ def test_nfc_and_truncate():
     assert nfc("Vie\u0302\u0323t") == "Việt"
     assert truncate("một hai ba bốn năm", 9) == "một hai…"
     assert truncate("ngắn", 100) == "ngắn"
+
+
+def test_slug_is_python_slugify_with_its_own_backend_choice():
+    for title in ["Lễ hội “Đền Hùng” 2024", "Ủy ban MTTQ & Hội LHPN", "Ærø – ﬁn ½ 中文 🎉", "x'y"]:
+        text = title.replace("đ", "d").replace("Đ", "D")
+        assert slugify(title) == python_slugify(text, max_length=80, word_boundary=True, save_order=True)
+
+
+def test_squash_spaces_is_split_and_join_for_every_white_space_character():
+    spaces = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    assert len(spaces) > 20
+    for space in spaces:
+        for text in (f"a{space}b", f"{space}a b{space}", f"a {space}b", f"a{space}{space}b", space):
+            assert squash_spaces(text) == " ".join(text.split()), repr(text)
+    assert squash_spaces(" Hà  Nội\u200b, \x00x ") == "Hà Nội\u200b, \x00x"

@@ -30,16 +30,24 @@ _FENCE = "---"
 
 
 def split_front_matter(source: SourceFile, diagnostics: Diagnostics) -> tuple[str, str, int] | None:
-    """Return (front matter, body, line of the body's first line) of a Markdown file."""
-    lines = source.text.split("\n")
-    if not lines or lines[0].rstrip() != _FENCE:
+    """Return (front matter, body, line of the body's first line) of a Markdown file.
+
+    Walks the lines of the front matter only: the body is sliced off, not split into lines.
+    """
+    text = source.text
+    end = text.find("\n")
+    if (text if end < 0 else text[:end]).rstrip() != _FENCE:
         diagnostics.error(
             source.path, 1, 1, "missing front matter: start the file with a `---` line, then `title:` and `date:`"
         )
         return None
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() in (_FENCE, "..."):
-            return "\n".join(lines[1:number]), "\n".join(lines[number + 1 :]), number + 2
+    front_start = start = end + 1
+    number = 1  # of the line at ``start``, counting the opening fence as 0
+    while end >= 0:
+        end = text.find("\n", start)
+        if (text[start:] if end < 0 else text[start:end]).rstrip() in (_FENCE, "..."):
+            return text[front_start : start - 1], "" if end < 0 else text[end + 1 :], number + 2
+        number, start = number + 1, end + 1
     diagnostics.error(source.path, 1, 1, "front matter is not closed: add a `---` line after the last field")
     return None
 
