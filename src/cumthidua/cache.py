@@ -7,9 +7,9 @@ One SQLite file holds
   parsed again;
 - ``bodies``: the rendered HTML and plain text of each body, by file digest,
   loaded only when a page shows them (memory stays flat as the site grows);
-- ``search_terms``: the words of each article the search index lists, by
-  :func:`search.terms_key`, so an edit rebuild extracts only the edited
-  article's words;
+- ``search_terms``: the words of each file the search index lists, by
+  :func:`search.words_key`, found when the file is parsed, so a new search
+  index does not read every body again;
 - ``pages``: per output folder, each page's fingerprint, the digest of the
   bytes it gave, its links and the articles it shows, so an unchanged page is
   neither rendered nor rewritten and the link check still sees it;
@@ -117,6 +117,10 @@ class StoredArticle(Article):
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k not in ("_body_html", "_text", "_store")}
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Defined, so unpickling does not ask ``Article.__getattr__`` (front-matter fields) for it: 10,000 times."""
+        self.__dict__.update(state)
+
 
 def stored(article: Article, database: str) -> StoredArticle:
     """The same article, its body left in the cache (which must hold it)."""
@@ -195,11 +199,17 @@ class BuildCache:
         rows = self.db.execute("SELECT relative, size, mtime_ns, digest, checked_ns, article FROM sources")
         return {row[0]: SourceEntry(*row[1:]) for row in rows}
 
-    def store_sources(self, parsed: list[tuple[str, int, int, int, Article]]) -> None:
-        """Record freshly parsed files (relative path, size, mtime, time read, article with its body)."""
+    def store_sources(
+        self, parsed: list[tuple[str, int, int, int, Article]], words: dict[str, tuple[str, str]] | None = None
+    ) -> None:
+        """Record freshly parsed files (relative path, size, mtime, time read, article with its body) and their
+        search words (key → (title, rest), see ``search.file_words``)."""
         if not parsed:
             return
         self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT OR REPLACE INTO search_terms VALUES (?, ?, ?)", [(k, *v) for k, v in (words or {}).items()]
+        )
         self.db.executemany(
             "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
             [(article.digest, str(article.body_html), article.text) for *_, article in parsed],

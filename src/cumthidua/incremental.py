@@ -42,11 +42,13 @@ class _Parsed:
     digest: str
     article: Article | None  # None: unchanged bytes (see ``known``) or errors
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    words: tuple[str, str] = ("", "")  # search.file_words of the article
 
 
 def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | None) -> _Parsed:
     """Read and parse one file; when its bytes still have the digest ``known``, stop after reading."""
     from .content import parse_article
+    from .search import file_words
     from .source import load_source
 
     diagnostics = Diagnostics()
@@ -63,7 +65,8 @@ def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | 
     if source.digest == known:
         return _Parsed(relative, size, mtime, read_ns, source.digest, None)
     article = parse_article(source, config, diagnostics)
-    return _Parsed(relative, size, mtime, read_ns, source.digest, article, diagnostics.items)
+    words = file_words(article) if article is not None else ("", "")
+    return _Parsed(relative, size, mtime, read_ns, source.digest, article, diagnostics.items, words)
 
 
 def parse_key(config: SiteConfig) -> str:
@@ -80,21 +83,24 @@ def load_articles(
     progress: Progress | None = None,
 ) -> list[Article]:
     """Every article of the content folder in path order; unchanged files come from the cache."""
+    from .search import words_key
+
     paths = [path for path in find_content(content_dir) if has_utf8_name(path, diagnostics)]
+    relatives = [path.relative_to(content_dir).as_posix() for path in paths]
     entries = cache.sources(parse_key(config)) if cache is not None else {}
     found: dict[str, Article] = {}
     todo: list[tuple[Path, str | None]] = []
-    for path in paths:
-        relative = path.relative_to(content_dir).as_posix()
+    for path, relative in zip(paths, relatives, strict=True):
         entry = entries.get(relative)
         if entry is not None:
-            info = path.stat()
+            info = os.stat(path)
             if entry.matches(info.st_size, info.st_mtime_ns):
                 found[relative] = _unpickle(entry.article, cache)
                 continue
         todo.append((path, entry.digest if entry is not None else None))
 
     parsed: list[tuple[str, int, int, int, Article]] = []
+    words: dict[str, tuple[str, str]] = {}  # words_key → search words of the parsed files
     touched: list[tuple[str, int, int, int]] = []
     forget: list[str] = []
     task = _ParseTask(content_dir, config, todo)
@@ -112,14 +118,15 @@ def load_articles(
             found[result.relative] = result.article
         else:
             parsed.append((result.relative, result.size, result.mtime_ns, result.read_ns, result.article))
+            words[words_key(result.article)] = result.words
             found[result.relative] = stored(result.article, cache.path)
             if len(parsed) >= STORE_BATCH:
-                cache.store_sources(parsed)
-                parsed = []
+                cache.store_sources(parsed, words)
+                parsed, words = [], {}
     if cache is not None:
-        cache.store_sources(parsed)
+        cache.store_sources(parsed, words)
         cache.touch_sources(touched)
-        present = {path.relative_to(content_dir).as_posix() for path in paths}
+        present = set(relatives)
         cache.forget_sources(forget + [relative for relative in entries if relative not in present])
     return [found[relative] for relative in sorted(found)]
 
@@ -402,23 +409,21 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
 
 
 def cached_search_terms(articles: list[Article], cache: BuildCache) -> dict[str, Any]:
-    """Article source → its search terms: from the cache when its file, category and tags did not change, so a
-    new index does not read every body again."""
-    from .search import DocumentTerms, document_terms, terms_key
+    """Article source → its search terms, from the words its file's parse left in the cache: a new index does
+    not read every body again."""
+    from .search import DocumentTerms, document_terms, file_words, words_key
 
     saved = cache.search_terms()
     fresh: dict[str, tuple[str, str]] = {}
     found: dict[str, DocumentTerms] = {}
     keys = set()
     for article in articles:
-        key = terms_key(article)
+        key = words_key(article)
         keys.add(key)
         row = saved.get(key) or fresh.get(key)
         if row is None:
-            terms = document_terms(article)
-            row = fresh[key] = (" ".join(sorted(terms.title)), " ".join(sorted(terms.every - terms.title)))
-        title = frozenset(row[0].split())
-        found[article.source] = DocumentTerms(title, title | frozenset(row[1].split()))
+            row = fresh[key] = file_words(article)
+        found[article.source] = document_terms(article, row)
     cache.update_search_terms(fresh, [key for key in saved if key not in keys])
     return found
 

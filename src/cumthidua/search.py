@@ -68,13 +68,26 @@ def spellings(text: str) -> set[str]:
     return {word for word in set(words(text.lower())) if len(word) <= MAX_TERM_LENGTH}
 
 
-def document_terms(article: Article) -> DocumentTerms:
-    """What is indexed: title, summary, category, tags and the body's plain text."""
+def file_words(article: Article) -> tuple[str, str]:
+    """The spellings of what the article's own file says, space-separated: its title's, and the others of its
+    summary and body. Found where the file is parsed (on all cores), kept in the cache by :func:`words_key`."""
     title = spellings(article.title)
+    rest = spellings(article.summary + " " + article.text) - title
+    return " ".join(sorted(title)), " ".join(sorted(rest))
+
+
+def words_key(article: Article) -> str:
+    """What :func:`file_words` depends on: the file (digest) and the extraction code."""
+    return hashlib.blake2b(f"{TERMS_VERSION}\0{article.digest}".encode(), digest_size=16).hexdigest()
+
+
+def document_terms(article: Article, words: tuple[str, str] | None = None) -> DocumentTerms:
+    """What is indexed: title, summary, category, tags and the body's plain text (``words``: found ahead)."""
+    title_words, rest_words = words or file_words(article)
+    title = frozenset(title_words.split())
     category = article.category.name if article.category is not None else (article.category_name or "")
     tags = " ".join(tag.name for tag in article.tag_terms) or " ".join(article.tags)
-    rest = spellings(" ".join((article.summary, category, tags, article.text)))
-    return DocumentTerms(frozenset(title), frozenset(title | rest))
+    return DocumentTerms(title, title.union(rest_words.split(), spellings(category + " " + tags)))
 
 
 def terms_key(article: Article) -> str:
