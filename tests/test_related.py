@@ -100,7 +100,7 @@ zones = st.sampled_from([(HANOI,), (ZoneInfo("Asia/Ho_Chi_Minh"), HANOI), (ZoneI
 @given(article_specs, st.integers(1, 6), weights, st.integers(1, 4), zones, st.integers(0, 23))
 def test_indexed_ranking_equals_the_plain_one(specs, count, related_weights, pool, zone_choice, hour):
     """Small tag pools make the per-tag cut bite; Berlin's summer time makes date differences differ from
-    timestamp differences (the plain ranking is used then); two zones objects with one offset do not."""
+    timestamp differences (the plain ranking is used then); two zone objects with one offset do not."""
     articles = [
         make(f"a{i}", day + hour / 24 + (i % 3) / 1440, category, tuple(tags))
         for i, (day, category, tags) in enumerate(specs)

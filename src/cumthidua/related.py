@@ -14,14 +14,15 @@ articles a tag the answer is the same as scoring every article; above it, a
 tag's articles far away in time are left out, which keeps a build of a big
 portal linear in its size.
 
-:func:`_related_plainly` says this in the plainest code. A build asks it for
+:func:`_related_plainly` says this in the plainest code. A build asks for
 every article, so :func:`related_articles` gets the same lists from an index
-of the site built once per process: times as whole microseconds, each pool as
-article numbers with their negated times (``bisect`` finds "the nearest in
-time" in C, no key function), and each tag's articles split by category. The
-articles of a tag window in the article's category, and those sharing two
-tags or more, are scored first; the many that share one tag and no category
-are scored only when they could still get into the list.
+of the site, built once per process: articles numbered newest first, times
+in whole microseconds (date differences exactly), every pool a sorted list
+of numbers, so ``bisect`` runs in C without a key function and "the nearest
+in time" is a span of numbers. Each tag's articles are also split by
+category and by the other tag they share. The candidates in the article's
+category and those sharing two tags or more are scored first; the many that
+share one tag and no category only when they could still get into the list.
 """
 
 from __future__ import annotations
@@ -318,7 +319,7 @@ class _Ranking:
             if pool is not None:
                 in_pairs.update(_within(pool, (max(span[0], other_span[0]), min(span[1], other_span[1]))))
         in_pairs.pop(self.own, None)  # not all of its pairs are kept
-        shared = {n: TAGS_IN_PAIRS[pairs] for n, pairs in in_pairs.items()}
+        shared = {n: (1 + math.isqrt(1 + 8 * pairs)) // 2 for n, pairs in in_pairs.items()}  # s from s(s-1)/2
         first.update(shared)
         best = sorted(self.keys(first, shared, 1))[:limit]
         # any other candidate shares one tag and no category, or a category and no tag: at most this score
@@ -335,6 +336,3 @@ class _Ranking:
         if self.article.category is not None and self.article.category.slug in index.category_pools:
             candidates.update(_nearby(index, index.category_pools[self.article.category.slug], own, limit))
         return sorted(self.keys(candidates, shared, 0))[:limit]
-
-
-TAGS_IN_PAIRS = {s * (s - 1) // 2: s for s in range(2, 64)}  # pairs of windows an article is in → windows
