@@ -23,7 +23,7 @@ from .cache import STRUCTURE, BuildCache, PageEntry, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
-from .models import Article, Page, Site
+from .models import Article, Category, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
 from .source import find_content, has_utf8_name
@@ -233,7 +233,12 @@ def structure_key(site: Site, context: Any) -> str:
     Two builds with the same key make the same pages from the same data, except for the articles whose
     file changed; ``context`` covers the tool, the config, the UI strings and the templates.
     """
-    rows = [tuple(getattr(article, name) for name in _STRUCTURE_FIELDS) for article in site.articles]
+    def plain(value: Any) -> Any:  # a category or tag as its fields: dataclass repr() is slow
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        return tuple(vars(value).values()) if isinstance(value, Category) else value
+
+    rows = [tuple(plain(getattr(article, name)) for name in _STRUCTURE_FIELDS) for article in site.articles]
     return digest_of((context, rows))
 
 
