@@ -156,8 +156,15 @@ def _site_index(site: Site) -> _Index | None:
     if _cached is not None and _cached[0]() is site and (_cached[1] is None or _cached[1].fits(site)):
         return _cached[1]
     index = _build_index(site)
-    _cached = (weakref.ref(site), index)
+    _cached = (weakref.ref(site, _forget), index)
     return index
+
+
+def _forget(site: weakref.ref[Site]) -> None:
+    """A site is gone (``serve`` builds a new one for each change): let its articles go too."""
+    global _cached
+    if _cached is not None and _cached[0] is site:
+        _cached = None
 
 
 def _times(articles: list[Article]) -> tuple[list[float], list[int]] | None:
