@@ -1,4 +1,8 @@
-"""The parser's shortcuts (our ``normalize`` rule, the HTML rules off) render what plain markdown-it renders."""
+"""The parser's shortcuts render what plain markdown-it renders.
+
+Shortcuts: our ``normalize`` rule, the HTML rules off without ``markdown.html``, and the block
+rules whose marker characters a body lacks left out of its parse.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ SOURCES = [
     "",
     "\r",
     "\0",
+    "Tiêu đề\n===\n\nphụ\n---\n\n* a\n+ b\n\n1. c\n2) d\n\n    mã\n\n***",  # no marker of a left-out rule
+    "  # Hà Nội #\n\n```\nx\n```\n\n~~~ y\n\n> z\n\n[r]: /u\n\n[r]\n\na | b\n- | -\n1 | 2",  # each one
 ]
 
 

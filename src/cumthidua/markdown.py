@@ -32,8 +32,8 @@ def _allow_every_link(url: str) -> bool:
 def _normalize(state: StateCore) -> None:
     """markdown-it's ``normalize`` rule (CR and CRLF to LF, NUL to U+FFFD) without its regexes.
 
-    Its ``\\r\\n?|\\n`` pattern stops at every character: about 80 µs on a 6 KB body, a quarter
-    of the parse; our sources are LF-only already, so two membership tests usually do it.
+    Its ``\\r\\n?|\\n`` pattern stops at every character: about 40 µs on a 6 KB article, a tenth
+    of its parse; our sources are LF-only already, so two membership tests usually do it.
     """
     text = state.src
     if "\r" in text:
@@ -43,8 +43,19 @@ def _normalize(state: StateCore) -> None:
     state.src = text
 
 
-@lru_cache(maxsize=8)
-def markdown_parser(options: MarkdownConfig) -> MarkdownIt:
+# Block rules that cannot match without one of their marker characters (``` or ~~~ fences,
+# > quotes, [label]: references, | tables, # headings): a body without them is parsed without
+# those rules, saving a call per line and rule, about 8% of parsing a news article.
+_MARKED_BLOCKS = {"fence": "`~", "blockquote": ">", "reference": "[", "table": "|", "heading": "#"}
+
+
+def _unmarked_blocks(source: str) -> frozenset[str]:
+    return frozenset(rule for rule, marks in _MARKED_BLOCKS.items() if not any(mark in source for mark in marks))
+
+
+@lru_cache(maxsize=64)
+def markdown_parser(options: MarkdownConfig, unused: frozenset[str] = frozenset()) -> MarkdownIt:
+    """The parser for ``options``, without the block rules ``unused`` (see :func:`_unmarked_blocks`)."""
     parser = MarkdownIt(
         "commonmark",
         {"html": options.html, "typographer": options.typographer, "linkify": options.linkify},
@@ -58,6 +69,8 @@ def markdown_parser(options: MarkdownConfig) -> MarkdownIt:
         parser.validateLink = _allow_every_link
     else:  # both rules return False at once without the option; skipping them saves a call per line
         parser.disable(["html_block", "html_inline"])
+    if unused:
+        parser.disable(sorted(unused))
     return parser
 
 
@@ -74,7 +87,7 @@ def _inline_text(token: Token) -> str:
 
 
 def render_markdown(source: str, options: MarkdownConfig) -> RenderedMarkdown:
-    parser = markdown_parser(options)
+    parser = markdown_parser(options, _unmarked_blocks(source))
     tokens = parser.parse(source)
     first_paragraph = ""
     texts = []
