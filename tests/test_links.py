@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cumthidua.links import check_links, link_target, page_links, rewrite_site_links
+from cumthidua.links import LinkChecker, check_links, link_target, page_hrefs, page_links, rewrite_site_links
 from cumthidua.urls import relative_url
 
 
@@ -25,6 +25,12 @@ from cumthidua.urls import relative_url
         ("index.html", "//cdn.example.org/x.js", "/", None),
         ("index.html", "mailto:toasoan@example.org", "/", None),
         ("index.html", "#main", "/", None),
+        ("2020/07/x/index.html", " x/", "/", "2020/07/x/x/index.html"),  # urlsplit strips the space
+        ("2020/07/x/index.html", "./a/./b/", "/", "2020/07/x/a/b/index.html"),
+        ("2020/07/x/index.html", "a/../../", "/", "2020/07/index.html"),
+        ("2020/07/x/index.html", "..", "/", "2020/07/index.html"),
+        ("2020/07/x/index.html", "/tin-tuc/a/../b/", "/tin-tuc/", "b/index.html"),
+        ("/tuyet-doi/index.html", "x/", "/", ""),
     ],
 )
 def test_link_target(page: str, href: str, root: str, expected: str | None):
@@ -79,3 +85,27 @@ def test_page_links_skips_comments_script_text_and_quoted_values():
         '<meta http-equiv="refresh" content="0; url=../moi/">'
     )
     assert [href for href, _, _ in page_links(page)] == ["app.js", "a&b/", "anh.png", "../moi/"]
+
+
+def test_page_links_reads_tags_of_any_form_as_the_first_attribute_of_each_name():
+    page = (
+        '<a class="x" HREF="y">1</a>\n'
+        '<a href title="t" href="z">2</a> <\u017fource src="s"> <IMG alt="" SRC="i.png"/>\n'
+        '<link rel="icon" href="f&amp;g.svg"><a href="">e</a><meta name="x" content="url=no/">'
+        '<a hreflang="vi" href="h/">'
+    )
+    expected = [("y", 1, 1), ("i.png", 2, 51), ("f&g.svg", 3, 1), ("h/", 3, 86)]
+    assert page_links(page) == expected
+    assert page_hrefs(page.encode()) == [href for href, _, _ in expected]
+
+
+def test_link_checker_resolves_a_repeated_link_from_each_page():
+    checker = LinkChecker("/")
+    for page in ("2020/07/a/index.html", "2021/01/b/index.html", "index.html"):
+        checker.add_links(page, ["../../../chuyen-muc/x/", "../c/"], "templates/t.html")
+    checker.add_links("chuyen-muc/x/index.html", None, "templates/t.html")
+    assert [(b.page, b.target) for b in checker.broken(["2020/07/c/index.html"])] == [
+        ("index.html", "../../../chuyen-muc/x/"),  # leaves the site from here
+        ("2021/01/b/index.html", "../c/"),
+        ("index.html", "../c/"),
+    ]

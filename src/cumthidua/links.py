@@ -56,12 +56,48 @@ class BrokenLink:
         return f"broken link to {self.target} (on /{self.page})"
 
 
-_TOKEN = re.compile(
-    r"<!--.*?-->|<(a|link|img|script|source|iframe|video|audio|meta|style|textarea)\b((?:[^>\"']|\"[^\"]*\"|'[^']*')*)>",
-    re.DOTALL | re.IGNORECASE,
+_TAG_NAMES = "a|link|img|script|source|iframe|video|audio|meta|style|textarea"
+_TAG_BODY = r"""((?:[^>"']|"[^"]*"|'[^']*')*)>"""
+_REST_OF_TAG = r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>"""  # _TAG_BODY without the group, faster
+_IGNORECASE_EXTRA = {"i": "İı", "k": "K", "s": "ſ"}  # what re.IGNORECASE also takes for these letters
+_FIRST_CHARS = "".join(
+    sorted({c for n in _TAG_NAMES.split("|") for c in n[0] + n[0].upper() + _IGNORECASE_EXTRA.get(n[0], "")})
 )
 _ATTRIBUTE = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+)))?")
-_RAW_TEXT = ("script", "style", "textarea")  # their content is not markup
+_RAW_TEXT = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in ("script", "style", "textarea")}
+
+
+def _caseless(word: str) -> str:
+    """A pattern for a name as ``str.lower()`` compares it: ASCII case only (IGNORECASE takes "ſ" for "s")."""
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def _plain_tag(tags: list[str], wanted: str, capture: bool) -> str:
+    """A tag written the way templates write them, ``<a class="x" href="y">``, read in one regex step.
+
+    Up to ``wanted``, its attributes are only ``name`` or ``name="value"``,
+    each after ASCII space, so the first ``wanted`` attribute found here is the
+    one :func:`_attributes` finds; anything else falls to the general pattern.
+    With ``capture`` the value is the group, without it the tag must not have
+    ``wanted`` at all. Possessive, as there is never another way to read a tag.
+    """
+    space, name = r"[ \t\n\r]+", rf"{_caseless(wanted)}(?![\w:.-])"
+    other = rf'{space}(?!{name})[\w:.-]++(?:="[^"]*+")?+'
+    found = rf'{space}{name}="([^"]*+)"{_REST_OF_TAG}|' if capture else ""
+    return "|".join(rf"{_caseless(tag)}\b(?:{other})*+(?:{found}[ \t\n\r]*/?>)" for tag in tags)
+
+
+# A comment, then plain tags, then any tag of interest: the first and last alternatives are
+# the whole scanner of old, and a plain tag matches it too, with the same extent.
+_SCAN = re.compile(
+    f"<(?=[!{_FIRST_CHARS}])(?:!--.*?-->"  # the lookahead saves trying every alternative at "</p>"
+    f"|{_plain_tag(['a', 'link'], 'href', True)}"
+    f"|{_plain_tag(['img', 'source', 'iframe', 'audio'], 'src', True)}"
+    f"|{_plain_tag(['meta'], 'http-equiv', False)}"
+    rf"|(?i:({_TAG_NAMES}))\b{_TAG_BODY})",
+    re.DOTALL,  # not IGNORECASE: it slows every character class down
+)
+_GENERAL = _SCAN.groups - 1  # the group of the tag name in the general pattern; those before are link values
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -74,36 +110,140 @@ def _attributes(text: str) -> dict[str, str]:
     return values
 
 
+def _tag_links(tag: str, attributes: str) -> list[str]:
+    """The link targets of one tag of any form; ``tag`` in lower case."""
+    wanted = _LINK_ATTRIBUTES.get(tag, ())
+    values = _attributes(attributes) if wanted or tag == "meta" else {}
+    found = [values[name] for name in wanted if values.get(name)]
+    if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
+        refresh = _REFRESH_URL.search(values.get("content", ""))
+        found += [refresh.group(1).strip()] if refresh else []
+    return found
+
+
+def _links_at(text: str) -> list[tuple[str, int]]:
+    """Every link target in a page with the offset of its tag.
+
+    One regex pass finds the plain tags with their link already captured;
+    only other tags, and the text of scripts to skip, cost Python work.
+    """
+    links: list[tuple[str, int]] = []
+    position: int | None = 0
+    while position is not None:
+        matches, position = _SCAN.finditer(text, position), None
+        for match in matches:
+            group = match.lastindex
+            if group is None:
+                continue  # a comment, or a plain tag without a link
+            if group < _GENERAL:
+                value = match.group(group)
+                if value:
+                    links.append((html.unescape(value) if "&" in value else value, match.start()))
+                continue
+            tag = match.group(_GENERAL).lower()
+            links += [(href, match.start()) for href in _tag_links(tag, match.group(_GENERAL + 1))]
+            if tag in _RAW_TEXT:
+                close = _RAW_TEXT[tag].search(text, match.end())
+                position = close.end() if close else len(text)
+                break
+    return links
+
+
+def _text(page: bytes | str) -> str:
+    return page.decode("utf-8", "replace") if isinstance(page, bytes) else page
+
+
+def page_hrefs(page: bytes | str) -> list[str]:
+    """Every link target (``href``, ``src``, meta refresh) in an HTML page, in order: what the checker needs."""
+    return [href for href, _ in _links_at(_text(page))]
+
+
 def page_links(page: bytes | str) -> list[tuple[str, int, int]]:
     """Every link target (``href``, ``src``, meta refresh) in an HTML page, with its line and column.
 
-    A small scanner instead of ``html.parser``: several times faster on
+    A small scanner instead of ``html.parser``: many times faster on
     generated pages, and it skips comments and the text of scripts the same way.
     """
-    text = page.decode("utf-8", "replace") if isinstance(page, bytes) else page
+    text = _text(page)
     links: list[tuple[str, int, int]] = []
-    line, counted = 1, 0
-    position = 0
-    while (match := _TOKEN.search(text, position)) is not None:
-        position = match.end()
-        tag = (match.group(1) or "").lower()
-        if not tag:
-            continue  # a comment
-        if tag in _RAW_TEXT:
-            close = re.compile(rf"</{tag}\s*>", re.IGNORECASE).search(text, position)
-            position = close.end() if close else len(text)
-        wanted = _LINK_ATTRIBUTES.get(tag, ())
-        values = _attributes(match.group(2)) if wanted or tag == "meta" else {}
-        found = [values[name] for name in wanted if values.get(name)]
-        if tag == "meta" and values.get("http-equiv", "").lower() == "refresh":
-            refresh = _REFRESH_URL.search(values.get("content", ""))
-            found += [refresh.group(1).strip()] if refresh else []
-        if found:
-            line += text.count("\n", counted, match.start())
-            counted = match.start()
-            col = match.start() - text.rfind("\n", 0, match.start())
-            links += [(href, line, col) for href in found]
+    line, counted, line_start = 1, 0, 0
+    for href, start in _links_at(text):
+        if newlines := text.count("\n", counted, start):
+            line += newlines
+            line_start = text.rfind("\n", counted, start) + 1
+        counted = start
+        links.append((href, line, start - line_start + 1))
     return links
+
+
+_AS_WRITTEN = re.compile(r"[^:#?%\x00-\x20]+")  # urlsplit() and unquote() leave it as it is
+
+
+class _Href:
+    """One distinct link target of the site, parsed once: the file it leads to from any page.
+
+    A relative link goes ``ups`` folders up from the page, then down ``path``;
+    other links (``ups`` None) lead to ``path`` from every page: None for an
+    external link, "" for outside the site.
+    """
+
+    __slots__ = ("ups", "path", "suffix", "missing")
+
+    def __init__(self, href: str, root: str) -> None:
+        self.ups: int | None = None
+        self.path: str | None = None
+        self.suffix = ""  # "/index.html" when the path names a folder
+        self.missing: dict[str | None, str | None] = {}  # LinkChecker.broken's answers by start folder
+        if _AS_WRITTEN.fullmatch(href) and not href.startswith("/"):
+            self._relative(href, href)
+            return
+        parts = urlsplit(href)
+        path = unquote(parts.path)
+        if parts.scheme or parts.netloc or not path:
+            return  # external, or "#anchor" / "?query" on the same page
+        if not path.startswith("/"):
+            self._relative(path, path)
+            return
+        path = root if path + "/" == root else path
+        if not path.startswith(root) or path[len(root) :].startswith("/"):
+            self.path = ""
+            return
+        self._relative(path[len(root) :], path)
+        self.path, self.ups = self.target([""]), None
+
+    def _relative(self, joined: str, path: str) -> None:
+        """``path`` as written decides whether the link names a folder."""
+        parts = posixpath.normpath(joined).split("/") if joined else []
+        ups = 0
+        while ups < len(parts) and parts[ups] == "..":
+            ups += 1
+        self.ups, self.path = ups, "/".join(part for part in parts[ups:] if part != ".")
+        self.suffix = "/index.html" if path.endswith("/") or posixpath.basename(path) in (".", "..") else ""
+
+    def start(self, folders: list[str]) -> str | None:
+        """The one folder of the page the target depends on; None when the link leads out of the site."""
+        if self.ups is None:
+            return ""
+        return folders[self.ups] if self.ups < len(folders) else None
+
+    def target(self, folders: list[str]) -> str | None:
+        """The output file it leads to from a page with these :func:`_folders`."""
+        if self.ups is None:
+            return self.path
+        folder = self.start(folders)
+        if folder is None:
+            return ""
+        path = f"{folder}/{self.path}" if folder and self.path else folder or self.path
+        return path + self.suffix if path else "index.html"
+
+
+def _folders(page: str) -> list[str]:
+    """The page's folder and every folder above it, up to the output root (""): where relative links start."""
+    folder = posixpath.dirname(page)
+    parts = [part for part in posixpath.normpath(folder).split("/") if part != "."] if folder else []
+    if folder.startswith("/") or parts[:1] == [".."]:
+        return []  # every relative link leads outside the output folder
+    return ["/".join(parts[: len(parts) - up]) for up in range(len(parts) + 1)]
 
 
 def link_target(page: str, href: str, root: str = "/") -> str | None:
@@ -111,26 +251,7 @@ def link_target(page: str, href: str, root: str = "/") -> str | None:
 
     ``page`` is the page's output file; ``root`` the path the site is served under.
     """
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc:
-        return None
-    path = unquote(parts.path)
-    if not path:
-        return None  # "#anchor" or "?query" on the same page
-    if path.startswith("/"):
-        path = root if path + "/" == root else path
-        if not path.startswith(root):
-            return ""
-        joined = path[len(root) :]
-    else:
-        joined = posixpath.join(posixpath.dirname(page), path)
-    is_folder = path.endswith("/") or posixpath.basename(path) in (".", "..")
-    normalized = posixpath.normpath(joined) if joined else "."
-    if normalized == ".." or normalized.startswith(("../", "/")):
-        return ""
-    if normalized == ".":
-        return "index.html"
-    return normalized + "/index.html" if is_folder else normalized
+    return _Href(href, root).target(_folders(page))
 
 
 def _position_in(source: str, needles: list[str], cache: dict[str, str | None]) -> tuple[int, int]:
@@ -149,6 +270,13 @@ def _position_in(source: str, needles: list[str], cache: dict[str, str | None]) 
     return 1, 1
 
 
+def _missing(target: str | None, existing: set[str]) -> str | None:
+    """``target`` when it is an internal link to no file, else None."""
+    if target is None or target in existing or target + "/index.html" in existing:
+        return None
+    return target
+
+
 class LinkChecker:
     """Collects the links of each generated page, then finds the broken ones.
 
@@ -159,33 +287,49 @@ class LinkChecker:
     def __init__(self, base_url: str = "/") -> None:
         self.root = base_path(base_url)
         self.outputs: set[str] = set()
-        self.links: list[tuple[str, str, str]] = []  # (page output path, href, source)
+        self.pages: list[tuple[str, tuple[str, ...], str]] = []  # (page output path, hrefs, source)
 
     def add(self, output_path: str, content: bytes, source: str) -> None:
-        self.outputs.add(output_path)
-        if output_path.endswith((".html", ".htm")):
-            self.links += [(output_path, href, source) for href, _, _ in page_links(content)]
+        self.add_links(output_path, page_hrefs(content) if output_path.endswith((".html", ".htm")) else None, source)
 
     def add_links(self, output_path: str, hrefs: Iterable[str] | None, source: str) -> None:
         """Record a page by its links alone: found by a worker process, or kept from the last build."""
         self.outputs.add(output_path)
         if hrefs:
-            self.links += [(output_path, href, source) for href in hrefs]
+            self.pages.append((output_path, tuple(hrefs), source))
 
     def broken(self, files: Iterable[str] = ()) -> list[BrokenLink]:
-        """Every collected link that leads to no page and to none of ``files``."""
+        """Every collected link that leads to no page and to none of ``files``.
+
+        Most links repeat from page to page (menus, categories, styles): each
+        distinct href is parsed once, and its target looked up once for each
+        folder it starts from, which for "../../../chuyen-muc/x/" on every
+        article is the site's root.
+        """
         existing = self.outputs | set(files)
+        parsed: dict[str, _Href] = {}
         sources: dict[str, str | None] = {}
         found: set[BrokenLink] = set()
-        for output_path, href, source in self.links:
-            target = link_target(output_path, href, self.root)
-            if target is None or target in existing or target + "/index.html" in existing:
-                continue
-            written = unquote(urlsplit(href).path)
-            site_absolute = "/" + target.removesuffix("index.html")
-            line, col = _position_in(source, [href, written, site_absolute], sources)
-            found.add(BrokenLink(source, line, col, href, output_path))
+        for output_path, hrefs, source in self.pages:
+            folders = _folders(output_path)
+            for href in hrefs:
+                link = parsed.get(href) or parsed.setdefault(href, _Href(href, self.root))
+                ups = link.ups  # link.start(folders), inline: this runs for every link of the site
+                start = "" if ups is None else folders[ups] if ups < len(folders) else None
+                if start in link.missing:
+                    target = link.missing[start]
+                else:
+                    target = link.missing[start] = _missing(link.target(folders), existing)
+                if target is not None:
+                    found.add(self._broken_link(output_path, href, target, source, sources))
         return sorted(found)
+
+    @staticmethod
+    def _broken_link(page: str, href: str, target: str, source: str, sources: dict[str, str | None]) -> BrokenLink:
+        written = unquote(urlsplit(href).path)
+        site_absolute = "/" + target.removesuffix("index.html")
+        line, col = _position_in(source, [href, written, site_absolute], sources)
+        return BrokenLink(source, line, col, href, page)
 
 
 def check_links(
