@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from conftest import SiteDir
 
 
@@ -27,3 +30,37 @@ def test_an_output_folder_the_system_refuses_is_a_usage_error(site: SiteDir):
     result = site.run("build", "--output", "a-file/public")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "a-file/public" in result.stderr and "Not a directory" in result.stderr
+
+
+def test_links_planted_in_the_output_are_never_written_through(site: SiteDir, tmp_path: Path):
+    site.article("a.md", "Bài A", "2020-01-01")
+    site.build()
+    outside = tmp_path / "outside"
+    (outside / "01/bai-a").mkdir(parents=True)
+    (outside / "01/bai-a/index.html").write_text("của người khác")
+    before = site.files()
+    shutil.rmtree(site.output / "2020")
+    (site.output / "2020").symlink_to(outside, target_is_directory=True)  # a folder the last build wrote
+    (site.output / "tu-khoa").rename(site.root / "tu-khoa")
+    (site.output / "tu-khoa").symlink_to(site.root / "tu-khoa", target_is_directory=True)
+    site.article("a.md", "Bài A", "2020-01-01", body="Đã sửa.")
+    errors = site.build_errors("--clean")
+    assert any("link that leads outside the output folder: 2020/01/bai-a/index.html" in error for error in errors)
+    assert any("tu-khoa/index.html" in error for error in errors)
+    assert (outside / "01/bai-a/index.html").read_text() == "của người khác"
+    assert (site.root / "tu-khoa/index.html").read_bytes() == before["tu-khoa/index.html"]
+
+
+def test_a_link_or_a_file_where_the_build_writes_is_not_replaced(site: SiteDir):
+    site.article("a.md", "Bài A", "2020-01-01")
+    site.write("public/CNAME", "tin.example.org")
+    (site.output / "2020/01").mkdir(parents=True)
+    (site.output / "2020/01/bai-a").symlink_to(site.output / "CNAME")  # where a folder of the build goes
+    (site.output / "index.html").symlink_to("CNAME")  # where a page goes
+    site.write("public/2020/index.html", "của tôi")  # a file of someone else, where a page goes
+    errors = site.build_errors()
+    assert any("cannot create folder 2020/01/bai-a: a file is in the way" in error for error in errors)
+    assert any("did not write this file" in error and "public/index.html" in error for error in errors)
+    assert any("did not write this file" in error and "public/2020/index.html" in error for error in errors)
+    assert (site.output / "CNAME").read_text() == "tin.example.org" and (site.output / "index.html").is_symlink()
+    assert (site.output / "2020/index.html").read_text() == "của tôi"

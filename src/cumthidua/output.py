@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,9 @@ class OutputWriter:
     problems: list[OutputProblem] = field(default_factory=list)
     stats: WriteStats = field(default_factory=WriteStats)
     _created_output: bool = False
-    _folders: set[Path] = field(default_factory=set)  # staging folders already made
+    _staging_made: bool = False  # in this process
     _plain_folders: set[str] = field(default_factory=set)  # output folders known to be real folders
+    _missing_folders: set[str] = field(default_factory=set)  # output folders known not to exist (until commit)
 
     def __post_init__(self) -> None:
         self.output_dir = self.output_dir.resolve()
@@ -77,6 +79,15 @@ class OutputWriter:
     def staging_dir(self) -> Path:
         return self.output_dir / STAGING
 
+    @property
+    def _root(self) -> str:
+        return str(self.output_dir) + "/"
+
+    def _staged_file(self, path: str) -> str:
+        """Where ``path`` waits for the commit: one flat folder, so staging makes no folder per page."""
+        name = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+        return f"{self._root}{STAGING}/{name}"
+
     def _check_target(self, path: str, source: str) -> bool:
         def problem(message: str) -> bool:
             self.problems.append(OutputProblem(path, source, message))
@@ -86,6 +97,42 @@ class OutputWriter:
             return problem(f"refusing to write outside the output folder: {path!r}")
         if path in self.files:
             return problem(f"/{path} is produced twice: by {self.sources[path]} and by {source}")
+        return self._plainly_writable(path) or self._check_links_and_files(path, source, problem)
+
+    def _plainly_writable(self, path: str) -> bool:
+        """True in the usual case, cheaply: real folders (each looked at once) down to a missing file or one we wrote.
+
+        Anything else (a link on the way, a file in the way, a file we did not write) is
+        left to :meth:`_check_links_and_files`, which says what is wrong.
+        """
+        root = self._root
+        parts = path.split("/")
+        for end in range(1, len(parts)):
+            folder = "/".join(parts[:end])
+            if folder in self._plain_folders:
+                continue
+            if folder in self._missing_folders:
+                return True  # nothing below it exists either: commit makes the folders
+            try:
+                mode = os.lstat(root + folder).st_mode
+            except FileNotFoundError:
+                self._missing_folders.add(folder)
+                return True
+            except OSError:
+                return False
+            if not stat.S_ISDIR(mode):
+                return False
+            self._plain_folders.add(folder)
+        try:
+            mode = os.lstat(root + path).st_mode
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return stat.S_ISREG(mode) and path in self.previous
+
+    def _check_links_and_files(self, path: str, source: str, problem: Callable[[str], bool]) -> bool:
+        """The full check, following links: nothing is written outside the output folder or over a stranger's file."""
         target = self.output_dir / path
         if not target.resolve().is_relative_to(self.output_dir):
             return problem(f"refusing to write through a link that leads outside the output folder: {path}")
@@ -117,13 +164,13 @@ class OutputWriter:
         content_digest = digest(content)
         if not is_safe_path(path) or path.split("/")[0] in (MANIFEST, STAGING):
             return content_digest, False  # record() reports it
-        if not self.rewrite_all and self.previous.get(path) == content_digest and (self.output_dir / path).is_file():
+        if not self.rewrite_all and self.previous.get(path) == content_digest and os.path.isfile(self._root + path):
             return content_digest, False
-        staged = self.staging_dir / path
-        if staged.parent not in self._folders:
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(staged.parent)
-        staged.write_bytes(content)
+        if not self._staging_made:
+            self.staging_dir.mkdir(parents=True, exist_ok=True)
+            self._staging_made = True
+        with open(self._staged_file(path), "wb") as file:
+            file.write(content)
         return content_digest, True
 
     def record(self, path: str, content_digest: str, size: int, staged: bool, source: str = "") -> None:
@@ -180,10 +227,14 @@ class OutputWriter:
 
     def commit(self) -> WriteStats:
         """Move staged files into place, remove files of the last build that are gone."""
+        root = self._root
+        folders = set(self._plain_folders)
         for path in self.staged:
-            target = self.output_dir / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging_dir / path, target)
+            folder = path.rpartition("/")[0]
+            if folder and folder not in folders:
+                os.makedirs(root + folder, exist_ok=True)
+                folders.add(folder)
+            os.replace(self._staged_file(path), root + path)
         self.stats.written = len(self.staged)
         for path in sorted(set(self.previous) - set(self.files)):
             target = self.output_dir / path
