@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from cumthidua.links import LinkChecker, check_links, link_target, page_hrefs, page_links, rewrite_site_links
+from cumthidua.links import (
+    _MAY_START,
+    _TAG_NAMES,
+    LinkChecker,
+    check_links,
+    link_target,
+    page_hrefs,
+    page_links,
+    rewrite_site_links,
+)
 from cumthidua.urls import relative_url
 
 
@@ -109,3 +120,10 @@ def test_link_checker_resolves_a_repeated_link_from_each_page():
         ("2021/01/b/index.html", "../c/"),
         ("index.html", "../c/"),
     ]
+
+
+@pytest.mark.parametrize("name", _TAG_NAMES.split("|"))
+def test_every_tag_of_interest_passes_the_scanners_first_test(name: str):
+    folds = {"i": "\u0130", "s": "\u017f", "k": "\u212a"}  # re.IGNORECASE takes them for i, s, k
+    for spelling in (name, name.upper(), "".join(folds.get(c, c) for c in name)):
+        assert re.match(f"<{_MAY_START}", f"<{spelling} "), spelling

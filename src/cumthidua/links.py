@@ -60,9 +60,20 @@ _TAG_NAMES = "a|link|img|script|source|iframe|video|audio|meta|style|textarea"
 _TAG_BODY = r"""((?:[^>"']|"[^"]*"|'[^']*')*)>"""
 _REST_OF_TAG = r"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>"""  # _TAG_BODY without the group, faster
 _IGNORECASE_EXTRA = {"i": "İı", "k": "K", "s": "ſ"}  # what re.IGNORECASE also takes for these letters
-_FIRST_CHARS = "".join(
-    sorted({c for n in _TAG_NAMES.split("|") for c in n[0] + n[0].upper() + _IGNORECASE_EXTRA.get(n[0], "")})
-)
+
+
+def _folded(prefix: str) -> str:
+    """A pattern for the start of a tag name as ``re.IGNORECASE`` compares it."""
+    return "".join(f"[{c}{c.upper()}{_IGNORECASE_EXTRA.get(c, '')}]" for c in prefix)
+
+
+# Where a tag of interest or a comment may start: a cheap test before trying every alternative at
+# "</p>" or "<li>", first on one character, then on enough of the name ("lin" to pass over "<li>").
+_STARTS = "".join(sorted({"!", *"".join(_folded(name[0])[1:-1] for name in _TAG_NAMES.split("|"))}))
+_PREFIXES = ["!--", _folded("a") + r"(?!\w)"] + [
+    _folded(name) for name in ("au", "lin", "im", "if", "sc", "so", "st", "vi", "me", "te")
+]
+_MAY_START = f"(?=[{_STARTS}])(?={'|'.join(_PREFIXES)})"
 _ATTRIBUTE = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+)))?")
 _RAW_TEXT = {tag: re.compile(rf"</{tag}\s*>", re.IGNORECASE) for tag in ("script", "style", "textarea")}
 
@@ -72,32 +83,42 @@ def _caseless(word: str) -> str:
     return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
 
 
-def _plain_tag(tags: list[str], wanted: str, capture: bool) -> str:
-    """A tag written the way templates write them, ``<a class="x" href="y">``, read in one regex step.
+def _plain_start(tag: str, until: str) -> str:
+    """``<tag`` as templates write it, with ``name`` or ``name="value"`` attributes, up to the first ``until``.
 
-    Up to ``wanted``, its attributes are only ``name`` or ``name="value"``,
-    each after ASCII space, so the first ``wanted`` attribute found here is the
-    one :func:`_attributes` finds; anything else falls to the general pattern.
-    With ``capture`` the value is the group, without it the tag must not have
-    ``wanted`` at all. Possessive, as there is never another way to read a tag.
+    The first ``until`` attribute found this way is the one :func:`_attributes`
+    finds; a tag in any other form falls to the general pattern. Possessive,
+    as there is never another way to read a tag.
     """
-    space, name = r"[ \t\n\r]+", rf"{_caseless(wanted)}(?![\w:.-])"
-    other = rf'{space}(?!{name})[\w:.-]++(?:="[^"]*+")?+'
-    found = rf'{space}{name}="([^"]*+)"{_REST_OF_TAG}|' if capture else ""
-    return "|".join(rf"{_caseless(tag)}\b(?:{other})*+(?:{found}[ \t\n\r]*/?>)" for tag in tags)
+    other = rf'[ \t\n\r]+(?!{_caseless(until)}(?![\w:.-]))[\w:.-]++(?:="[^"]*+")?+'
+    return rf"{_caseless(tag)}\b(?:{other})*+"
 
 
-# A comment, then plain tags, then any tag of interest: the first and last alternatives are
-# the whole scanner of old, and a plain tag matches it too, with the same extent.
+# For tags written the plain way: the attribute the link is in (meta: the one that makes it a link).
+_PLAIN = {
+    "a": "href",
+    "link": "href",
+    "img": "src",
+    "source": "src",
+    "iframe": "src",
+    "audio": "src",
+    "meta": "http-equiv",
+}
+_WITH_LINK = "|".join(
+    rf"{_plain_start(tag, name)}[ \t\n\r]+{_caseless(name)}" for tag, name in _PLAIN.items() if tag != "meta"
+)
+_WITHOUT_LINK = "|".join(rf"{_plain_start(tag, name)}[ \t\n\r]*/?>" for tag, name in _PLAIN.items())
+# A comment, a plain tag with its link (group 1), one without (a script with its text), or any
+# tag of interest (2, with its attributes in 3). The first and last alternatives are the whole
+# scanner of old; a plain tag matches it too, with the same extent.
 _SCAN = re.compile(
-    f"<(?=[!{_FIRST_CHARS}])(?:!--.*?-->"  # the lookahead saves trying every alternative at "</p>"
-    f"|{_plain_tag(['a', 'link'], 'href', True)}"
-    f"|{_plain_tag(['img', 'source', 'iframe', 'audio'], 'src', True)}"
-    f"|{_plain_tag(['meta'], 'http-equiv', False)}"
+    f"<{_MAY_START}(?:!--.*?-->"
+    f'|(?:{_WITH_LINK})="([^"]*+)"{_REST_OF_TAG}'
+    f"|{_WITHOUT_LINK}"
+    rf"|{_plain_start('script', 'src')}[ \t\n\r]*/?>(?:.*?(?i:</script\s*>)|.*)"  # and the script, as _RAW_TEXT
     rf"|(?i:({_TAG_NAMES}))\b{_TAG_BODY})",
     re.DOTALL,  # not IGNORECASE: it slows every character class down
 )
-_GENERAL = _SCAN.groups - 1  # the group of the tag name in the general pattern; those before are link values
 
 
 def _attributes(text: str) -> dict[str, str]:
@@ -121,6 +142,17 @@ def _tag_links(tag: str, attributes: str) -> list[str]:
     return found
 
 
+def _value(raw: str) -> str:
+    """An attribute value as written to the value it stands for."""
+    return html.unescape(raw) if "&" in raw else raw
+
+
+def _values(raw: list[str]) -> list[str]:
+    """Attribute values as written to the values they stand for, less those that are empty."""
+    values = list(map(_value, raw))
+    return [value for value in values if value] if "" in values else values
+
+
 def _links_at(text: str) -> list[tuple[str, int]]:
     """Every link target in a page with the offset of its tag.
 
@@ -133,19 +165,16 @@ def _links_at(text: str) -> list[tuple[str, int]]:
         matches, position = _SCAN.finditer(text, position), None
         for match in matches:
             group = match.lastindex
-            if group is None:
-                continue  # a comment, or a plain tag without a link
-            if group < _GENERAL:
-                value = match.group(group)
-                if value:
-                    links.append((html.unescape(value) if "&" in value else value, match.start()))
-                continue
-            tag = match.group(_GENERAL).lower()
-            links += [(href, match.start()) for href in _tag_links(tag, match.group(_GENERAL + 1))]
-            if tag in _RAW_TEXT:
-                close = _RAW_TEXT[tag].search(text, match.end())
-                position = close.end() if close else len(text)
-                break
+            if group == 1:
+                if href := _value(match[1]):
+                    links.append((href, match.start()))
+            elif group is not None:
+                tag = match[2].lower()
+                links += [(href, match.start()) for href in _tag_links(tag, match[3])]
+                if tag in _RAW_TEXT:
+                    close = _RAW_TEXT[tag].search(text, match.end())
+                    position = close.end() if close else len(text)
+                    break
     return links
 
 
@@ -155,7 +184,11 @@ def _text(page: bytes | str) -> str:
 
 def page_hrefs(page: bytes | str) -> list[str]:
     """Every link target (``href``, ``src``, meta refresh) in an HTML page, in order: what the checker needs."""
-    return [href for href, _ in _links_at(_text(page))]
+    text = _text(page)
+    found = _SCAN.findall(text)
+    if any(tag for _, tag, _ in found):  # a tag of another form, maybe a script to skip
+        return [href for href, _ in _links_at(text)]
+    return _values([value for value, _, _ in found if value])
 
 
 def page_links(page: bytes | str) -> list[tuple[str, int, int]]:
@@ -167,10 +200,11 @@ def page_links(page: bytes | str) -> list[tuple[str, int, int]]:
     text = _text(page)
     links: list[tuple[str, int, int]] = []
     line, counted, line_start = 1, 0, 0
+    count, rfind = text.count, text.rfind  # once: this runs for every link
     for href, start in _links_at(text):
-        if newlines := text.count("\n", counted, start):
+        if newlines := count("\n", counted, start):
             line += newlines
-            line_start = text.rfind("\n", counted, start) + 1
+            line_start = rfind("\n", counted, start) + 1
         counted = start
         links.append((href, line, start - line_start + 1))
     return links
