@@ -27,6 +27,7 @@ import os
 import pickle
 import sqlite3
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -278,7 +279,7 @@ class BuildCache:
     def update_pages(
         self,
         output: str,
-        rendered: dict[str, tuple[str | None, str, list[str] | None, str]],
+        rendered: dict[str, tuple[str | None, str, Sequence[str] | None, str]],
         keep: set[str],
         structure: Any = None,
     ) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -179,7 +180,7 @@ class RenderedFile:
     digest: str
     size: int
     staged: bool
-    links: list[str] | None  # internal and external hrefs of an HTML page
+    links: tuple[str, ...] | None  # internal and external hrefs of an HTML page
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class _RenderTask:
     writer: OutputWriter
 
     def __call__(self, index: int) -> RenderedFile | RenderFailure:
-        from .links import page_links
+        from .links import page_hrefs
         from .render import TemplateProblem
 
         try:
@@ -208,7 +209,7 @@ class _RenderTask:
         digest, staged = self.writer.stage(rendered.path, rendered.content)
         links = None
         if rendered.path.endswith((".html", ".htm")):
-            links = [href for href, _, _ in page_links(rendered.content)]
+            links = tuple(page_hrefs(rendered.content))
         return RenderedFile(rendered.path, digest, len(rendered.content), staged, links)
 
 
@@ -233,6 +234,7 @@ def structure_key(site: Site, context: Any) -> str:
     Two builds with the same key make the same pages from the same data, except for the articles whose
     file changed; ``context`` covers the tool, the config, the UI strings and the templates.
     """
+
     def plain(value: Any) -> Any:  # a category or tag as its fields: dataclass repr() is slow
         if isinstance(value, list):
             return [plain(item) for item in value]
@@ -252,7 +254,7 @@ class PageRenderer:
         self.jobs = jobs
         self.previous: dict[str, PageEntry] = {}
         self.fingerprints: dict[str, tuple[str | None, str]] = {}  # output path → (fingerprint, refs)
-        self.rendered: dict[str, tuple[str | None, str, list[str] | None, str]] = {}
+        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, str]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
         if cache is not None:
             self.previous = cache.pages(self.output_key)
@@ -322,6 +324,8 @@ class PageRenderer:
                 continue
             writer.record(result.path, result.digest, result.size, result.staged, source_of(page))
             fingerprint, refs = self.fingerprints.get(result.path, (None, ""))
+            if result.links is not None:  # one string per distinct href (menus repeat on every page): flat memory
+                result = replace(result, links=tuple(map(sys.intern, result.links)))
             self.rendered[result.path] = (fingerprint, result.digest, result.links, refs)
             yield page, result
 
