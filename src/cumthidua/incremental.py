@@ -382,6 +382,9 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
     if saved is not None and saved[0] == signature:
         lists = saved[1]
     else:
+        from .related import prepare
+
+        prepare(site)
         task = _RelatedTask(site)
         sources = [a.source for a in site.articles]
         lists = dict(zip(sources, ordered_map(task, range(len(sources)), jobs), strict=True))

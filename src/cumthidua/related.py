@@ -160,6 +160,11 @@ def _site_index(site: Site) -> _Index | None:
     return index
 
 
+def prepare(site: Site) -> None:
+    """Build the index of ``site`` now: called before forking, the workers share it instead of each building it."""
+    _site_index(site)
+
+
 def _forget(site: weakref.ref[Site]) -> None:
     """A site is gone (``serve`` builds a new one for each change): let its articles go too."""
     global _cached
