@@ -135,9 +135,10 @@ class SearchIndex:
                         del postings[spelling]
         else:
             self.docs.extend([("", "")] * (doc_id - len(self.docs)) + [doc])
-        for spelling in touched:
-            self.entries.pop(spelling, None)
-            self.sizes.pop(fold(spelling), None)
+        if self.entries or self.sizes:  # none yet while a new index is filled
+            for spelling in touched:
+                self.entries.pop(spelling, None)
+                self.sizes.pop(fold(spelling), None)
         for postings, spellings in ((self.ids, terms.every), (self.titles, terms.title)):
             for spelling in spellings:
                 ids = postings.get(spelling)
