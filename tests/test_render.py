@@ -93,6 +93,15 @@ def test_a_cached_part_is_rendered_once_for_each_set_of_values_it_reads(tmp_path
     assert calls == [1, 1, "1", same, same]
 
 
+def test_a_cached_part_reading_a_namespace_is_rendered_each_time(tmp_path: Path):
+    template = (
+        "{% set ns = namespace(n=0) %}"
+        "{% for x in [1, 2] %}{% set ns.n = ns.n + x %}{% cache %}{{ ns.n }}{% endcache %}{% endfor %}"
+    )
+    renderer = _renderer(tmp_path, {"p.html": template})
+    assert renderer.render(Page("p", "a/", "p.html", "")).content == b"13"
+
+
 def test_links_and_dates_are_remembered_without_mixing_up_equal_values(tmp_path: Path):
     from datetime import UTC, datetime, timedelta, timezone
 

@@ -6,6 +6,7 @@ fails the build with the template's line instead of printing nothing.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import Any
 import jinja2
 from jinja2 import nodes
 from jinja2.ext import Extension
+from jinja2.runtime import Namespace
 from markupsafe import Markup
 
 from .dates import date_style, format_date, isoformat
@@ -31,6 +33,7 @@ from .urls import absolute_url, archive_url, folder_depth, link_from_depth, outp
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NOT_XML_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # the same in UTF-8, but U+FFFE/U+FFFF
 _LONG_TEXT = 512  # from here on, checking the UTF-8 bytes is quicker than the regular expression
+_find_not_xml = _NOT_XML.search
 
 
 _VALUE_TYPES = frozenset({str, int, float, bool, type(None)})  # compared by value; anything else by identity
@@ -64,17 +67,20 @@ class FragmentCache(Extension):
     def __init__(self, environment: jinja2.Environment):
         super().__init__(environment)
         self.parts: dict[tuple, tuple[list[Any], str]] = {}
+        self.numbers = itertools.count()
 
     def parse(self, parser: Any) -> nodes.Node:
         lineno = next(parser.stream).lineno
         body = parser.parse_statements(("name:endcache",), drop_needle=True)
         read = sorted({node.name for part in body for node in part.find_all(nodes.Name) if node.ctx == "load"})
-        part = nodes.Const(f"{parser.name}:{lineno}")
+        part = nodes.Const(f"{parser.name}:{lineno}:{next(self.numbers)}")  # unique even for two unnamed templates
         values = nodes.List([nodes.Name(name, "load") for name in read])
         return nodes.CallBlock(self.call_method("_part", [part, values]), [], [], body).set_lineno(lineno)
 
     def _part(self, part: str, values: list[Any], caller: Callable[[], str]) -> str:
         key = (part, *map(_identity, values))
+        if None in key:
+            return caller()
         found = self.parts.get(key)
         if found is None:
             found = self.parts[key] = (values, caller())  # holding the values keeps their ids from being reused
@@ -82,12 +88,17 @@ class FragmentCache(Extension):
 
 
 def _identity(value: Any) -> Any:
-    """What tells a variable's value apart from another: itself for plain values, else its object's id."""
+    """What tells a variable's value apart from another: itself for plain values, else its object's id.
+
+    None for a ``namespace()``: templates change those as they go, so a part reading one is not kept.
+    """
     kind = value.__class__
     if kind in _VALUE_TYPES:
         return kind, value
     if isinstance(value, jinja2.Undefined):  # a name only the part itself sets, such as a loop variable
         return kind, value._undefined_name
+    if isinstance(value, Namespace):
+        return None
     return kind, id(value)
 
 
@@ -112,16 +123,16 @@ def _xml_safe(value: Any) -> Any:
     A stray form feed pasted into an article, or ``"\\x01"`` in front matter, would make the feeds
     ill-formed (feed readers reject them) and the pages invalid.
     """
-    if isinstance(value, str) and _has_not_xml(value):
+    if not isinstance(value, str):
+        return value
+    if _find_not_xml(value) if len(value) < _LONG_TEXT else _long_text_has_not_xml(value):
         cleaned = _NOT_XML.sub("", value)
         return Markup(cleaned) if isinstance(value, Markup) else cleaned
     return value
 
 
-def _has_not_xml(text: str) -> bool:
-    """True when ``text`` holds a character :data:`_NOT_XML` matches; an article body is checked in bytes."""
-    if len(text) < _LONG_TEXT:
-        return _NOT_XML.search(text) is not None
+def _long_text_has_not_xml(text: str) -> bool:
+    """True when ``text`` holds a character :data:`_NOT_XML` matches; for an article body, quicker in bytes."""
     data = text.encode("utf-8", "surrogatepass")
     return len(data.translate(None, _NOT_XML_BYTES)) != len(data) or "\ufffe" in text or "\uffff" in text
 
