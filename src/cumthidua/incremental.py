@@ -181,6 +181,7 @@ class RenderedFile:
     size: int
     staged: bool
     links: tuple[str, ...] | None  # internal and external hrefs of an HTML page
+    fingerprint: tuple[str | None, str] | None = None  # (fingerprint, refs), when worked out with the rendering
 
 
 @dataclass(frozen=True)
@@ -197,11 +198,16 @@ class _RenderTask:
     pages: list[Page]
     renderer: Any
     writer: OutputWriter
+    fingerprinter: Fingerprinter | None = None  # for the pages that had none: new ones, or a build without any
+    new: frozenset[int] = frozenset()
 
     def __call__(self, index: int) -> RenderedFile | RenderFailure:
         from .links import page_hrefs
         from .render import TemplateProblem
 
+        fingerprint = None
+        if index in self.new and self.fingerprinter is not None:
+            fingerprint = self.fingerprinter.page_and_refs(self.pages[index])
         try:
             rendered = self.renderer.render(self.pages[index])
         except TemplateProblem as problem:
@@ -210,7 +216,7 @@ class _RenderTask:
         links = None
         if rendered.path.endswith((".html", ".htm")):
             links = tuple(page_hrefs(rendered.content))
-        return RenderedFile(rendered.path, digest, len(rendered.content), staged, links)
+        return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint)
 
 
 @dataclass
@@ -278,7 +284,8 @@ class PageRenderer:
         return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
 
     def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str]]:
-        """(fingerprint, refs) of every page; a page showing no changed article keeps its last ones."""
+        """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps
+        its last ones. A new page is rendered anyway: its fingerprint is worked out with it."""
         results: list[tuple[str | None, str]] = [(None, "")] * len(pages)
         if self.cache is None:
             return results
@@ -286,7 +293,9 @@ class PageRenderer:
         todo = []
         for index, page in enumerate(pages):
             last = self.previous.get(output_file(page.path))
-            if changed is None or last is None or not last.refs or any(f"\n{s}\n" in last.refs for s in changed):
+            if last is None:
+                continue
+            if changed is None or not last.refs or any(f"\n{s}\n" in last.refs for s in changed):
                 todo.append(index)
             else:
                 results[index] = (last.fingerprint, last.refs)
@@ -305,6 +314,7 @@ class PageRenderer:
     ) -> Iterator[tuple[Page, RenderedFile]]:
         """Keep unchanged pages, render the others; yields each rendered page for the link check."""
         dirty: list[int] = []
+        new: set[int] = set()
         for index, (page, (fingerprint, refs)) in enumerate(zip(pages, self._fingerprints(pages), strict=True)):
             path = output_file(page.path)
             self.fingerprints[path] = (fingerprint, refs)
@@ -314,7 +324,10 @@ class PageRenderer:
                 self.kept.append((path, source))
             else:
                 dirty.append(index)
-        task = _RenderTask(pages, self.renderer, writer)
+                if last is None:
+                    new.add(index)
+        fingerprinter = self.fingerprinter if self.cache is not None else None
+        task = _RenderTask(pages, self.renderer, writer, fingerprinter, frozenset(new))
         for done, (index, result) in enumerate(zip(dirty, ordered_map(task, dirty, self.jobs), strict=True)):
             if progress is not None:
                 progress("render", done, len(dirty))
@@ -323,7 +336,7 @@ class PageRenderer:
                 diagnostics.error(result.path, result.line, 1, result.message)
                 continue
             writer.record(result.path, result.digest, result.size, result.staged, source_of(page))
-            fingerprint, refs = self.fingerprints.get(result.path, (None, ""))
+            fingerprint, refs = result.fingerprint or self.fingerprints.get(result.path, (None, ""))
             if result.links is not None:  # one string per distinct href (menus repeat on every page): flat memory
                 result = replace(result, links=tuple(map(sys.intern, result.links)))
             self.rendered[result.path] = (fingerprint, result.digest, result.links, refs)
