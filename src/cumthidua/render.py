@@ -34,8 +34,6 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _NOT_XML_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])  # the same in UTF-8, but U+FFFE/U+FFFF
 _LONG_TEXT = 512  # from here on, checking the UTF-8 bytes is quicker than the regular expression
 _find_not_xml = _NOT_XML.search
-
-
 _VALUE_TYPES = frozenset({str, int, float, bool, type(None)})  # compared by value; anything else by identity
 
 
@@ -56,10 +54,11 @@ class TemplateProblem(Exception):
 class FragmentCache(Extension):
     """``{% cache %}…{% endcache %}``: a part of a page rendered once per build for each set of values it reads.
 
-    The site-wide navigation and footer look the same on every page as deep in the site: rendering
-    them once instead of 14,000 times is most of the time of a page. The key is every variable the
-    part names, by value for strings and numbers and by identity otherwise (the site's objects do not
-    change while it renders), so a part that reads ``page`` is cached per page: correct, never stale.
+    The site-wide navigation and footer look the same on every page as deep in the site, and an
+    article's item in a listing on every listing as deep: rendered once, not on each of 14,000 pages.
+    The key is every variable the part names, by value for strings and numbers and by identity
+    otherwise (the site's objects do not change while it renders), so a part that reads ``page`` is
+    kept per page: useless, but never stale.
     """
 
     tags = {"cache"}
@@ -96,7 +95,7 @@ def _identity(value: Any) -> Any:
     if kind in _VALUE_TYPES:
         return kind, value
     if isinstance(value, jinja2.Undefined):  # a name only the part itself sets, such as a loop variable
-        return kind, value._undefined_name
+        return (kind,)
     if isinstance(value, Namespace):
         return None
     return kind, id(value)
