@@ -108,6 +108,8 @@ _WITH_LINK = "|".join(
     rf"{_plain_start(tag, name)}[ \t\n\r]+{_caseless(name)}" for tag, name in _PLAIN.items() if tag != "meta"
 )
 _WITHOUT_LINK = "|".join(rf"{_plain_start(tag, name)}[ \t\n\r]*/?>" for tag, name in _PLAIN.items())
+# The text of a script up to where _RAW_TEXT["script"] finds its end, or all the rest.
+_SCRIPT_TEXT = r"(?:(?:[^<]++|<(?!(?i:/script\s*>)))*+(?i:</script\s*>)|.*)"
 # A comment, a plain tag with its link (group 1), one without (a script with its text), or any
 # tag of interest (2, with its attributes in 3). The first and last alternatives are the whole
 # scanner of old; a plain tag matches it too, with the same extent.
@@ -115,7 +117,7 @@ _SCAN = re.compile(
     f"<{_MAY_START}(?:!--.*?-->"
     f'|(?:{_WITH_LINK})="([^"]*+)"{_REST_OF_TAG}'
     f"|{_WITHOUT_LINK}"
-    rf"|{_plain_start('script', 'src')}[ \t\n\r]*/?>(?:.*?(?i:</script\s*>)|.*)"  # and the script, as _RAW_TEXT
+    rf"|{_plain_start('script', 'src')}[ \t\n\r]*/?>{_SCRIPT_TEXT}"
     rf"|(?i:({_TAG_NAMES}))\b{_TAG_BODY})",
     re.DOTALL,  # not IGNORECASE: it slows every character class down
 )
@@ -251,7 +253,7 @@ class _Href:
         ups = 0
         while ups < len(parts) and parts[ups] == "..":
             ups += 1
-        self.ups, self.path = ups, "/".join(part for part in parts[ups:] if part != ".")
+        self.ups, self.path = ups, "" if parts == ["."] else "/".join(parts[ups:])
         self.suffix = "/index.html" if path.endswith("/") or posixpath.basename(path) in (".", "..") else ""
 
     def start(self, folders: list[str]) -> str | None:
