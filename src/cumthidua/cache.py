@@ -246,9 +246,14 @@ class BuildCache:
 
     # -- words of the search index
 
-    def search_terms(self) -> dict[str, tuple[str, str]]:
-        """Terms key → (title spellings, other spellings), each space-separated."""
-        return {key: (title, rest) for key, title, rest in self.db.execute("SELECT key, title, rest FROM search_terms")}
+    def search_words(self, keys: list[str]) -> dict[str, tuple[str, str]]:
+        """Words key → (title spellings, other spellings), each space-separated, for those of ``keys`` known."""
+        marks = ",".join("?" * len(keys))
+        rows = self.db.execute(f"SELECT key, title, rest FROM search_terms WHERE key IN ({marks})", keys)
+        return {key: (title, rest) for key, title, rest in rows}
+
+    def search_word_keys(self) -> set[str]:
+        return {key for (key,) in self.db.execute("SELECT key FROM search_terms")}
 
     def update_search_terms(self, fresh: dict[str, tuple[str, str]], gone: list[str]) -> None:
         """Record newly extracted terms; forget those no published article has any more."""

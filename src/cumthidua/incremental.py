@@ -426,31 +426,34 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
     if index is not None and index.docs != docs and not index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
         index = None
     if index is None:
-        index = index_articles(articles, cached_search_terms(articles, cache))
+        index = index_articles(articles, cached_search_words(articles, cache))
     if index is not saved_index:
         index.term_sizes(index.terms())  # work out the files' parts now, so they are kept too
         cache.set_meta(SEARCH_INDEX, (tool_key(), index))
     site.search_index = index
 
 
-def cached_search_terms(articles: list[Article], cache: BuildCache) -> dict[str, Any]:
-    """Article source → its search terms, from the words its file's parse left in the cache: a new index does
-    not read every body again."""
-    from .search import DocumentTerms, document_terms, file_words, words_key
+SEARCH_WORDS_BATCH = 500  # articles whose cached words are read at a time
 
-    saved = cache.search_terms()
-    fresh: dict[str, tuple[str, str]] = {}
-    found: dict[str, DocumentTerms] = {}
-    keys = set()
-    for article in articles:
-        key = words_key(article)
-        keys.add(key)
-        row = saved.get(key) or fresh.get(key)
-        if row is None:
-            row = fresh[key] = file_words(article)
-        found[article.source] = document_terms(article, row)
-    cache.update_search_terms(fresh, [key for key in saved if key not in keys])
-    return found
+
+def cached_search_words(articles: list[Article], cache: BuildCache) -> Iterator[tuple[str, str]]:
+    """Each article's ``search.file_words``, in order, from what its file's parse left in the cache: a new index
+    does not read every body again. Streamed, so memory holds a batch of words, not every article's."""
+    from .search import file_words, words_key
+
+    keys = [words_key(article) for article in articles]
+    for start in range(0, len(articles), SEARCH_WORDS_BATCH):
+        batch = keys[start : start + SEARCH_WORDS_BATCH]
+        saved = cache.search_words(batch)
+        fresh = {}
+        for article, key in zip(articles[start : start + SEARCH_WORDS_BATCH], batch, strict=True):
+            words = saved.get(key) or fresh.get(key)
+            if words is None:
+                words = fresh[key] = file_words(article)
+            yield words
+        cache.update_search_terms(fresh, [])
+    wanted = set(keys)
+    cache.update_search_terms({}, [key for key in cache.search_word_keys() if key not in wanted])
 
 
 # -- nothing changed ------------------------------------------------------------------------------------------

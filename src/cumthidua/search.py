@@ -190,13 +190,11 @@ class SearchIndex:
         return self.sizes
 
 
-def index_articles(articles: list[Article], known: dict[str, DocumentTerms] | None = None) -> SearchIndex:
-    """The index of ``articles`` (oldest first: list position = id); ``known``: terms by source, found ahead."""
-    known = known or {}
+def index_articles(articles: list[Article], words: Iterable[tuple[str, str]] | None = None) -> SearchIndex:
+    """The index of ``articles`` (oldest first: list position = id); ``words``: their file_words, found ahead."""
     index = SearchIndex()
-    for doc_id, article in enumerate(articles):
-        terms = known.get(article.source)
-        index.put(doc_id, (article.source, terms_key(article)), document_terms(article) if terms is None else terms)
+    for doc_id, (article, found) in enumerate(zip(articles, words or [None] * len(articles), strict=True)):
+        index.put(doc_id, (article.source, terms_key(article)), document_terms(article, found))
     return index
 
 
