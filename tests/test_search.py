@@ -24,6 +24,7 @@ from cumthidua.search import (
     SearchIndex,
     document_terms,
     invert,
+    json_object,
     kept_ids,
     shard_file,
     shard_keys,
@@ -93,6 +94,14 @@ def test_an_index_kept_between_builds_reindexes_an_edited_article_as_a_fresh_ind
     assert "đường" not in kept.ids and "nghị" in kept.ids  # a word no article has any more is gone
     assert kept.postings(limit=2) == invert(enumerate(after), limit=2)
     assert kept.postings(limit=2)["hội"] == Postings(ids=[3, 2], titles=[3, 0], count=3)
+
+
+def test_json_assembled_from_kept_entries_is_the_same_text_as_encoding_the_whole():
+    value = {"đường": {"đường": [[1, 2], [2]], "dương": [[3], [], 1200]}, "<b>&": {"x": [[1], []]}, "a": {}}
+    kept = {term: json_object({spelling: to_json(entry) for spelling, entry in members.items()})
+            for term, members in value.items()}  # fmt: skip
+    assert json_object(kept) == to_json(value)
+    assert "<" not in json_object(kept)
 
 
 def test_a_spelling_past_the_limit_keeps_title_matches_then_the_newest_and_its_count():

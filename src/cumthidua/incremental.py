@@ -428,7 +428,7 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
     if index is None:
         index = index_articles(articles, cached_search_words(articles, cache))
     if index is not saved_index:
-        index.term_sizes(index.terms())  # work out the files' parts now, so they are kept too
+        index.terms()  # work out the entries now, so they are kept too
         cache.set_meta(SEARCH_INDEX, (tool_key(), index))
     site.search_index = index
 

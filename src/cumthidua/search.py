@@ -118,9 +118,8 @@ class SearchIndex:
     docs: list[Doc] = field(default_factory=list)  # id → article
     ids: dict[str, array] = field(default_factory=dict)  # spelling → ids of the articles with it
     titles: dict[str, array] = field(default_factory=dict)  # spelling → ids of those with it in the title
-    # What the files are made of, worked out once and kept until an article with the spelling changes:
-    entries: dict[str, list] = field(default_factory=dict)  # spelling → its entry (see spelling_entry)
-    sizes: dict[str, int] = field(default_factory=dict)  # folded term → bytes of its JSON in a shard
+    # JSON of each spelling's entry (see spelling_entry), kept until an article with the spelling changes:
+    entries: dict[str, str] = field(default_factory=dict)
 
     def put(self, doc_id: int, doc: Doc, terms: DocumentTerms) -> None:
         """Index article ``doc_id`` (a new one is the next id) with ``terms``, in place of what it had."""
@@ -135,10 +134,9 @@ class SearchIndex:
                         del postings[spelling]
         else:
             self.docs.extend([("", "")] * (doc_id - len(self.docs)) + [doc])
-        if self.entries or self.sizes:  # none yet while a new index is filled
+        if self.entries:  # none yet while a new index is filled
             for spelling in touched:
                 self.entries.pop(spelling, None)
-                self.sizes.pop(fold(spelling), None)
         for postings, spellings in ((self.ids, terms.every), (self.titles, terms.title)):
             for spelling in spellings:
                 ids = postings.get(spelling)
@@ -171,23 +169,16 @@ class SearchIndex:
         kept = list(reversed(ids[-limit:])) if limit > 0 else []
         return Postings(kept, list(reversed(self.titles.get(spelling, ()))), len(ids))
 
-    def terms(self) -> dict[str, dict[str, list]]:
-        """Folded term → {spelling → entry}, with :data:`MAX_POSTINGS`."""
-        terms: dict[str, dict[str, list]] = defaultdict(dict)
+    def terms(self) -> dict[str, str]:
+        """Folded term → the JSON of its {spelling → entry}, with :data:`MAX_POSTINGS`."""
+        spellings: dict[str, dict[str, str]] = defaultdict(dict)
         for spelling in self.ids:
             entry = self.entries.get(spelling)
             if entry is None:
-                entry = self.entries[spelling] = spelling_entry(self._postings(spelling, MAX_POSTINGS), MAX_POSTINGS)
-            terms[fold(spelling)][spelling] = entry
-        return dict(terms)
-
-    def term_sizes(self, terms: dict[str, dict[str, list]]) -> dict[str, int]:
-        """Folded term → bytes of its JSON, for :func:`shard_keys`."""
-        for term in terms.keys() - self.sizes.keys():
-            self.sizes[term] = len(to_json({term: terms[term]}))
-        for term in self.sizes.keys() - terms.keys():
-            del self.sizes[term]
-        return self.sizes
+                postings = self._postings(spelling, MAX_POSTINGS)
+                entry = self.entries[spelling] = to_json(spelling_entry(postings, MAX_POSTINGS))
+            spellings[fold(spelling)][spelling] = entry
+        return {term: json_object(entries) for term, entries in spellings.items()}
 
 
 def index_articles(articles: list[Article], words: Iterable[tuple[str, str]] | None = None) -> SearchIndex:
@@ -244,6 +235,11 @@ def to_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def json_object(members: dict[str, str]) -> str:
+    """``to_json`` of a dict whose values are given as JSON already: the same text, without encoding them again."""
+    return "{" + ",".join(f"{to_json(key)}:{value}" for key, value in sorted(members.items())) + "}"
+
+
 def shard_keys(sizes: dict[str, int], target: int = SHARD_TARGET) -> dict[str, str]:
     """Term → shard key: its first two characters, or more where a shard would pass ``target`` bytes.
 
@@ -296,16 +292,16 @@ def data_page(path: str, text: str) -> Page:
     return Page("search-data", SEARCH_PATH + path, "search-data.json", path, data={"json": text})
 
 
-def shard_pages(terms: dict[str, dict[str, list]], sizes: dict[str, int]) -> tuple[dict[str, str], list[Page]]:
-    """Shard key → file (with ``?v=``), and the shard pages."""
-    keys = shard_keys(sizes)
-    shards: dict[str, dict[str, dict[str, list]]] = defaultdict(dict)
+def shard_pages(terms: dict[str, str]) -> tuple[dict[str, str], list[Page]]:
+    """Shard key → file (with ``?v=``), and the shard pages, from each folded term's JSON."""
+    keys = shard_keys({term: len(to_json(term)) + len(text) + 3 for term, text in terms.items()})  # {"term":…}
+    shards: dict[str, dict[str, str]] = defaultdict(dict)
     for term, key in keys.items():
         shards[key][term] = terms[term]
     files: dict[str, str] = {}
     pages = []
     for key in sorted(shards):
-        text = to_json({"terms": shards[key], "version": FORMAT})
+        text = json_object({"terms": json_object(shards[key]), "version": to_json(FORMAT)})
         name = "shards/" + shard_file(key)
         files[key] = f"{name}?v={short_digest(text)}"
         pages.append(data_page(name, text))
@@ -329,8 +325,7 @@ def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     """The search page and its index files."""
     articles = list(reversed(site.articles))  # oldest first: ids stay put when news is added
     index = site.search_index if site.search_index is not None else index_articles(articles)
-    terms = index.terms()
-    shard_files, shards = shard_pages(terms, index.term_sizes(terms))
+    shard_files, shards = shard_pages(index.terms())
     doc_files, chunks = chunk_pages(articles, ui, site.config.date_format)
     manifest = {
         "articles": len(articles),

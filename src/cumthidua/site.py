@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from .config import SiteConfig
 from .diagnostics import Diagnostics
@@ -27,6 +28,7 @@ class BuildOptions:
     now: datetime | None = None  # the build's "now", for future-dated articles
 
 
+@lru_cache(maxsize=65536)  # a site has few distinct category and tag names, used by thousands of articles
 def term_key(name: str) -> str:
     """Spellings that differ only in case or Unicode form ("Hà Nội", "Hà nội", NFD) are one term.
 
@@ -88,13 +90,19 @@ def _assign_categories(articles: list[Article]) -> list[Category]:
 
 def _assign_tags(articles: list[Article]) -> list[Category]:
     """Tags work like categories: "Hà Nội", "Hà nội" and NFD input are one tag (tags without letters are dropped)."""
-    tags = _make_terms((tag for a in articles for tag in a.tags if slugify(tag)), tag_url)
+    tags = _make_terms((tag for a in articles for tag in a.tags if _has_slug(tag)), tag_url)
     for article in articles:
-        keys = dict.fromkeys(term_key(tag) for tag in article.tags if slugify(tag))
+        keys = dict.fromkeys(term_key(tag) for tag in article.tags if _has_slug(tag))
         article.tag_terms = [tags[key] for key in keys]
         for tag in article.tag_terms:
             tag.count += 1
     return sorted(tags.values(), key=lambda t: sort_key(t.name))
+
+
+@lru_cache(maxsize=65536)
+def _has_slug(name: str) -> bool:
+    """A name with a letter or digit, so it can have a URL."""
+    return bool(slugify(name))
 
 
 def _assign_urls(articles: list[Article], config: SiteConfig, diagnostics: Diagnostics) -> None:
