@@ -232,7 +232,10 @@ class OutputWriter:
         for path in self.staged:
             folder = path.rpartition("/")[0]
             if folder and folder not in folders:
-                os.makedirs(root + folder, exist_ok=True)
+                try:
+                    os.mkdir(root + folder)  # usually its parent is there: one call, where makedirs makes two
+                except OSError:
+                    os.makedirs(root + folder, exist_ok=True)
                 folders.add(folder)
             os.replace(self._staged_file(path), root + path)
         self.stats.written = len(self.staged)
