@@ -11,6 +11,7 @@ output is the same bytes either way (tests/test_incremental.py).
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 import pickle
 import sys
@@ -24,7 +25,7 @@ from .cache import STRUCTURE, BuildCache, PageEntry, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
-from .models import Article, Category, Page, Site
+from .models import Article, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
 from .source import find_content, has_utf8_name
@@ -231,7 +232,10 @@ class _FingerprintTask:
 # Article fields that only the pages showing the article depend on: a change to one of them changes no other
 # page (the search index and the sitemap, which copy them without the article, are fingerprinted every time).
 DISPLAY_FIELDS = frozenset({"title", "summary", "body_html", "text", "author", "updated", "digest", "positions"})
-_STRUCTURE_FIELDS = tuple(f.name for f in dataclasses.fields(Article) if f.name not in DISPLAY_FIELDS)
+_TERM_FIELDS = ("category", "tag_terms")  # shared Category objects: keyed by slug, each described once
+_STRUCTURE_FIELDS = operator.attrgetter(
+    *[f.name for f in dataclasses.fields(Article) if f.name not in DISPLAY_FIELDS | set(_TERM_FIELDS)]
+)
 
 
 def structure_key(site: Site, context: Any) -> str:
@@ -240,14 +244,12 @@ def structure_key(site: Site, context: Any) -> str:
     Two builds with the same key make the same pages from the same data, except for the articles whose
     file changed; ``context`` covers the tool, the config, the UI strings and the templates.
     """
-
-    def plain(value: Any) -> Any:  # a category or tag as its fields: dataclass repr() is slow
-        if isinstance(value, list):
-            return [plain(item) for item in value]
-        return tuple(vars(value).values()) if isinstance(value, Category) else value
-
-    rows = [tuple(plain(getattr(article, name)) for name in _STRUCTURE_FIELDS) for article in site.articles]
-    return digest_of((context, rows))
+    terms = [tuple(vars(term).values()) for term in [*site.categories, *site.tags]]
+    rows = [
+        (_STRUCTURE_FIELDS(article), article.category and article.category.slug, [t.slug for t in article.tag_terms])
+        for article in site.articles
+    ]
+    return digest_of((context, terms, rows))
 
 
 class PageRenderer:
