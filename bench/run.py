@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from corpus import VERSION as CORPUS_VERSION  # noqa: E402
 from corpus import write_corpus  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,11 +166,11 @@ def corpus(work: Path, size: int) -> Path:
     """The corpus of ``size`` articles, written once and reused (articles edited by a run are rewritten)."""
     site = work / f"corpus-{size}"
     marker = site / ".complete"
-    if not marker.exists():
+    if not marker.exists() or marker.read_text() != f"version {CORPUS_VERSION}\n":
         shutil.rmtree(site, ignore_errors=True)
         print(f"writing a corpus of {size:,} articles in {site} …", file=sys.stderr)
         write_corpus(site, size)
-        marker.write_text("ok\n")
+        marker.write_text(f"version {CORPUS_VERSION}\n")
     else:  # undo the edits of an earlier run
         write_corpus_article(site, size)
     return site

@@ -29,6 +29,13 @@ def test_corpus_is_deterministic_and_hugo_shaped(tmp_path: Path) -> None:
     assert len(corpus.TAGS) == 200 and len(corpus.CATEGORIES) == 12
 
 
+def test_every_article_of_the_biggest_corpus_is_already_published() -> None:
+    """Future-dated articles are left out of builds: a 100,000-article corpus must not stretch past today."""
+    _, text = corpus.article_text(99_999)
+    newest = yaml.safe_load(text.split("---")[1])["date"]
+    assert newest.year <= 2024
+
+
 def test_benchmark_runs_on_a_small_corpus(tmp_path: Path, capsys) -> None:
     run.main(["--sizes", "40", "--repeats", "1", "--work", str(tmp_path), "--no-hugo", "--jobs", "2"])
     table = capsys.readouterr().out
