@@ -383,15 +383,21 @@ def related_signature(site: Site) -> str:
 @dataclass
 class _RelatedTask:
     site: Site
+    positions: dict[str, int] = field(default_factory=dict)  # article source → position, filled before forking
 
-    def __call__(self, index: int) -> list[str]:
+    def __call__(self, index: int) -> list[int]:
         from .related import related_articles
 
-        return [candidate.source for candidate in related_articles(self.site, self.site.articles[index])]
+        found = related_articles(self.site, self.site.articles[index])
+        return [self.positions[candidate.source] for candidate in found]
 
 
 def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = None) -> None:
-    """Fill ``site.related`` for every article: from the cache when no date, category or tag changed."""
+    """Fill ``site.related`` for every article: from the cache when no date, category or tag changed.
+
+    Lists are kept as positions in ``site.articles`` (which the signature fixes): 100,000 lists of ten small
+    numbers load in a fraction of the time of a million paths.
+    """
     signature = related_signature(site)
     saved = cache.get_meta("related") if cache is not None else None
     if saved is not None and saved[0] == signature:
@@ -400,13 +406,14 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
         from .related import prepare
 
         prepare(site)
-        task = _RelatedTask(site)
-        sources = [a.source for a in site.articles]
-        lists = dict(zip(sources, ordered_map(task, range(len(sources)), jobs), strict=True))
+        positions = {article.source: number for number, article in enumerate(site.articles)}
+        lists = list(ordered_map(_RelatedTask(site, positions), range(len(site.articles)), jobs))
         if cache is not None:
             cache.set_meta("related", (signature, lists))
-    by_source = {article.source: article for article in site.articles}
-    site.related = {source: [by_source[s] for s in sources] for source, sources in lists.items()}
+    articles = site.articles
+    site.related = {
+        article.source: [articles[i] for i in positions] for article, positions in zip(articles, lists, strict=True)
+    }
 
 
 SEARCH_INDEX = "search-index"  # meta key: the search index of the last build, see search.SearchIndex
