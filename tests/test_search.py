@@ -19,11 +19,11 @@ from markupsafe import Markup
 from conftest import SiteDir
 from cumthidua.models import Article, Category
 from cumthidua.search import (
+    MAX_POSTINGS,
     DocumentTerms,
     Postings,
     SearchIndex,
     document_terms,
-    invert,
     json_object,
     kept_ids,
     shard_file,
@@ -66,6 +66,14 @@ def test_title_summary_category_tags_and_body_are_indexed_by_spelling():
     assert "a" * 41 not in document_terms(make_article("a" * 41)).every  # junk: not a word a reader types
 
 
+def invert(terms: list[tuple[int, DocumentTerms]], limit: int = MAX_POSTINGS) -> dict[str, Postings]:
+    """Spelling → postings of (id, terms) pairs, indexed afresh."""
+    index = SearchIndex()
+    for doc_id, document in sorted(terms, key=lambda item: item[0]):
+        index.put(doc_id, ("", ""), document)
+    return index.postings(limit)
+
+
 def test_spellings_that_fold_alike_share_a_term_but_keep_their_own_lists():
     newest_first = [
         (2, DocumentTerms(frozenset({"đường"}), frozenset({"đường"}))),
@@ -92,7 +100,7 @@ def test_an_index_kept_between_builds_reindexes_an_edited_article_as_a_fresh_ind
     kept.put(1, ("1.md", "v2"), after[1])
     kept.put(3, ("3.md", "v1"), after[3])
     assert "đường" not in kept.ids and "nghị" in kept.ids  # a word no article has any more is gone
-    assert kept.postings(limit=2) == invert(enumerate(after), limit=2)
+    assert kept.postings(limit=2) == invert(list(enumerate(after)), limit=2)
     assert kept.postings(limit=2)["hội"] == Postings(ids=[3, 2], titles=[3, 0], count=3)
 
 

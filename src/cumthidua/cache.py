@@ -208,9 +208,7 @@ class BuildCache:
         if not parsed:
             return
         self.db.execute("BEGIN")
-        self.db.executemany(
-            "INSERT OR REPLACE INTO search_terms VALUES (?, ?, ?)", [(k, *v) for k, v in (words or {}).items()]
-        )
+        self._put_search_words(words or {})
         self.db.executemany(
             "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
             [(article.digest, str(article.body_html), article.text) for *_, article in parsed],
@@ -252,6 +250,9 @@ class BuildCache:
         rows = self.db.execute(f"SELECT key, title, rest FROM search_terms WHERE key IN ({marks})", keys)
         return {key: (title, rest) for key, title, rest in rows}
 
+    def _put_search_words(self, words: dict[str, tuple[str, str]]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO search_terms VALUES (?, ?, ?)", [(k, *v) for k, v in words.items()])
+
     def search_word_keys(self) -> set[str]:
         return {key for (key,) in self.db.execute("SELECT key FROM search_terms")}
 
@@ -260,7 +261,7 @@ class BuildCache:
         if not fresh and not gone:
             return
         self.db.execute("BEGIN")
-        self.db.executemany("INSERT OR REPLACE INTO search_terms VALUES (?, ?, ?)", [(k, *v) for k, v in fresh.items()])
+        self._put_search_words(fresh)
         self.db.executemany("DELETE FROM search_terms WHERE key = ?", [(key,) for key in gone])
         self.db.execute("COMMIT")
 

@@ -108,15 +108,19 @@ class Encoder:
         self.handlers: dict[type, Callable[[Any], Any]] = {}
         self.refs: set[str] = set()  # sources of the articles met since the last reset
 
+    def token(self, encode: Callable[[], Any]) -> tuple[str, frozenset[str]]:
+        """The digest of ``encode()`` and the sources of the articles it met, kept apart from the current refs."""
+        outer, self.refs = self.refs, set()
+        try:
+            return digest_of(encode()), frozenset(self.refs)
+        finally:
+            self.refs = outer
+
     def _memoized(self, value: Any, encode: Callable[[Any], Any]) -> str:
         found = self.memo.get(id(value))
         if found is None:
-            outer, self.refs = self.refs, set()
-            try:
-                token = "#" + digest_of(encode(value))
-            finally:
-                inner, self.refs = self.refs, outer
-            found = self.memo[id(value)] = (value, token, frozenset(inner))
+            token, refs = self.token(lambda: encode(value))
+            found = self.memo[id(value)] = (value, "#" + token, refs)
         if found[2]:
             self.refs |= found[2]
         return found[1]
@@ -218,12 +222,8 @@ class Fingerprinter:
         found = self.global_tokens.get(template)
         if found is None:
             used = sorted(name for name in info.names if name in self.globals)
-            outer, encoder.refs = encoder.refs, set()
-            try:
-                token = digest_of(tuple((name, encoder.encode(self.globals[name])) for name in used))
-            finally:
-                inner, encoder.refs = encoder.refs, outer
-            found = self.global_tokens[template] = (token, frozenset(inner))
+            found = encoder.token(lambda: tuple((name, encoder.encode(self.globals[name])) for name in used))
+            self.global_tokens[template] = found
         encoder.refs |= found[1]
         return found[0]
 

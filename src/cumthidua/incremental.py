@@ -47,8 +47,10 @@ class _Parsed:
     words: tuple[str, str] = ("", "")  # search.file_words of the article
 
 
-def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | None) -> _Parsed:
-    """Read and parse one file; when its bytes still have the digest ``known``, stop after reading."""
+def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | None, words: bool) -> _Parsed:
+    """Read and parse one file; when its bytes still have the digest ``known``, stop after reading.
+
+    ``words``: find its search words too, for the cache (without one, the search index finds them itself)."""
     from .content import parse_article
     from .search import file_words
     from .source import load_source
@@ -67,8 +69,8 @@ def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | 
     if source.digest == known:
         return _Parsed(relative, size, mtime, read_ns, source.digest, None)
     article = parse_article(source, config, diagnostics)
-    words = file_words(article) if article is not None else ("", "")
-    return _Parsed(relative, size, mtime, read_ns, source.digest, article, diagnostics.items, words)
+    found = file_words(article) if words and article is not None else ("", "")
+    return _Parsed(relative, size, mtime, read_ns, source.digest, article, diagnostics.items, found)
 
 
 def parse_key(config: SiteConfig) -> str:
@@ -105,7 +107,7 @@ def load_articles(
     words: dict[str, tuple[str, str]] = {}  # words_key → search words of the parsed files
     touched: list[tuple[str, int, int, int]] = []
     forget: list[str] = []
-    task = _ParseTask(content_dir, config, todo)
+    task = _ParseTask(content_dir, config, todo, cache is not None)
     for done, result in enumerate(ordered_map(task, range(len(todo)), jobs)):
         if progress is not None:
             progress("read", done, len(todo))
@@ -138,10 +140,11 @@ class _ParseTask:
     content_dir: Path
     config: SiteConfig
     todo: list[tuple[Path, str | None]]
+    words: bool  # find search words for the cache
 
     def __call__(self, index: int) -> _Parsed:
         path, known = self.todo[index]
-        return _parse_file(self.content_dir, self.config, path, known)
+        return _parse_file(self.content_dir, self.config, path, known, self.words)
 
 
 def _unpickle(blob: bytes, cache: BuildCache | None) -> Article:
@@ -431,12 +434,9 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
     docs = [(article.source, terms_key(article)) for article in articles]
     saved = cache.get_meta(SEARCH_INDEX)  # (tool key, index): another version of the tool indexes otherwise
     index = saved[1] if isinstance(saved, tuple) and saved[0] == tool_key() else None
-    saved_index = index if index is not None and index.docs == docs else None  # nothing to update
-    if index is not None and index.docs != docs and not index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
-        index = None
-    if index is None:
-        index = index_articles(articles, cached_search_words(articles, cache))
-    if index is not saved_index:
+    if index is None or index.docs != docs:
+        if index is None or not index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
+            index = index_articles(articles, cached_search_words(articles, cache))
         index.terms()  # work out the entries now, so they are kept too
         cache.set_meta(SEARCH_INDEX, (tool_key(), index))
     site.search_index = index

@@ -189,14 +189,6 @@ def index_articles(articles: list[Article], words: Iterable[tuple[str, str]] | N
     return index
 
 
-def invert(terms: Iterable[tuple[int, DocumentTerms]], limit: int = MAX_POSTINGS) -> dict[str, Postings]:
-    """Spelling → postings, from (id, terms)."""
-    index = SearchIndex()
-    for doc_id, document in sorted(terms, key=lambda item: item[0]):
-        index.put(doc_id, ("", ""), document)
-    return index.postings(limit)
-
-
 def kept_ids(postings: Postings, limit: int = MAX_POSTINGS) -> list[int]:
     """The ids a spelling keeps: all of them, or past the limit its title matches first, then the newest."""
     if postings.count <= limit:
