@@ -229,3 +229,20 @@ def test_checkout_entry_points_build_the_sample_site(tmp_path: Path):
 def BeautifulSoupFile(folder: Path) -> str:
     pages = [p.read_text("utf-8") for p in folder.rglob("index.html") if "cum-thi-dua-so-4" in str(p)]
     return pages[0] if pages else ""
+
+
+def test_builds_in_one_process_leave_cycle_collection_on(site: SiteDir):
+    """``serve`` builds again and again in one process: a build pauses the cycle collector only while it runs."""
+    import gc
+
+    import pytest
+
+    from cumthidua.build import BuildRequest, build
+    from cumthidua.diagnostics import UsageError
+
+    three_articles(site)
+    assert build(BuildRequest(site.content, site.output)).ok
+    assert gc.isenabled()
+    with pytest.raises(UsageError):
+        build(BuildRequest(site.content, site.content))
+    assert gc.isenabled()

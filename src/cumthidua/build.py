@@ -7,9 +7,11 @@ diagnostics, and the output folder is only touched when there are none.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -250,8 +252,27 @@ def full_build(
     return result
 
 
+@contextlib.contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector would walk the site's 100,000s of live objects again and again while a build
+    allocates; a build makes almost no cyclic garbage (same peak memory without it), so it is paused, forked
+    workers included, and resumed after (``serve`` builds in the same process)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
     """Build the site; raises :class:`UsageError` only for a wrong setup."""
+    with cycle_collection_paused():
+        return _build(request, progress)
+
+
+def _build(request: BuildRequest, progress: Progress) -> BuildResult:
     started = time.perf_counter()
     check_paths(request)
     diagnostics = Diagnostics()
