@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import incremental
+from . import incremental, touchup
 from .cache import BuildCache, drop_cache, open_cache
 from .config import SiteConfig, base_url_problem, load_config
 from .diagnostics import Diagnostics, UsageError, display_path
@@ -147,47 +147,114 @@ def template_dirs(request: BuildRequest) -> list[Path]:
     return [request.site_root / "templates", default_theme_dir() / "templates"]
 
 
+@dataclass
+class Prepared:
+    """Everything up to rendering."""
+
+    site: Site
+    pages: list[Page]
+    articles: list[Article]  # every article read, published or not
+    reused: bool = False  # the last full build's site, with touch-up edits put in (see touchup)
+    structure: str | None = None  # incremental.structure_key: known when reused, else worked out by write_site
+    renderer: Renderer | None = None  # set last, by prepare
+
+
+def static_dirs(request: BuildRequest) -> list[Path]:
+    return [request.site_root / "static", default_theme_dir() / "static"]
+
+
 def prepare(
-    request: BuildRequest, diagnostics: Diagnostics, progress: Progress = no_progress, cache: BuildCache | None = None
-) -> tuple[Site, list[Page], Renderer]:
-    """Everything up to rendering: config, articles, site model, pages, templates."""
+    request: BuildRequest,
+    diagnostics: Diagnostics,
+    progress: Progress = no_progress,
+    cache: BuildCache | None = None,
+    frame: str | None = None,
+) -> Prepared:
+    """Everything up to rendering: config, articles, site model, pages, templates.
+
+    ``frame``: digest of every input but the content files, for reusing the last full build's site.
+    """
     progress("config", 0, 1)
     config = load_config(request.config_file, diagnostics)
     if request.base_url is not None:
         base_url = request.base_url if request.base_url.endswith("/") else request.base_url + "/"
         config = replace(config, base_url=base_url)
-    articles = load_articles(request.content_dir, config, diagnostics, progress, cache, request.jobs)
-    resolve_images(articles, [request.site_root / "static", default_theme_dir() / "static"], diagnostics)
-    progress("assemble", 0, 1)
+    ui = ui_strings(config.language)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
+    made = _reuse(request, config, ui, options, cache, frame)
+    if made is None:
+        made = _assemble(request, config, ui, options, diagnostics, progress, cache)
+    from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
+
+    made.renderer = Renderer(made.site, template_dirs(request), ui)
+    made.renderer.check_templates([page.template for page in made.pages], diagnostics)
+    return made
+
+
+def _assemble(
+    request: BuildRequest,
+    config: SiteConfig,
+    ui: dict[str, str],
+    options: BuildOptions,
+    diagnostics: Diagnostics,
+    progress: Progress,
+    cache: BuildCache | None,
+) -> Prepared:
+    """Load every article (unchanged ones from the cache) and assemble the site and its pages."""
+    articles = load_articles(request.content_dir, config, diagnostics, progress, cache, request.jobs)
+    resolve_images(articles, static_dirs(request), diagnostics)
+    progress("assemble", 0, 1)
     site = assemble_site(config, articles, options, diagnostics)
     incremental.work_out_related(site, cache, request.jobs)
     incremental.work_out_search_index(site, cache)
     if cache is not None:
         cache.upcoming = incremental.upcoming_publication(articles, site, options.now.timestamp())
-    ui = ui_strings(config.language)
     pages = site_pages(site, ui)
     pages += portal_pages(site, ui, pages, diagnostics)
     check_collisions(pages, diagnostics)
-    from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
+    return Prepared(site, pages, articles)
 
-    renderer = Renderer(site, template_dirs(request), ui)
-    renderer.check_templates([page.template for page in pages], diagnostics)
-    return site, pages, renderer
+
+def _reuse(
+    request: BuildRequest,
+    config: SiteConfig,
+    ui: dict[str, str],
+    options: BuildOptions,
+    cache: BuildCache | None,
+    frame: str | None,
+) -> Prepared | None:
+    """The last full build's site and pages with touch-up edits put in; None: assemble the site anew."""
+    if cache is None or request.clean:
+        return None
+    now = options.now.timestamp()
+    reused = touchup.reuse(
+        cache, request.output_dir, frame, request.content_dir, config, static_dirs(request), now, request.future
+    )
+    if reused is None:
+        return None
+    snapshot = reused.snapshot
+    incremental.work_out_search_index(snapshot.site, cache)
+    pages = touchup.refresh_pages(snapshot.site, ui, snapshot.pages, reused.edited)
+    if pages is None:
+        return None
+    cache.upcoming = snapshot.header.upcoming
+    return Prepared(snapshot.site, pages, snapshot.articles, True, snapshot.header.structure)
 
 
 def write_site(
     request: BuildRequest,
-    pages: list[Page],
-    renderer: Renderer,
+    prepared: Prepared,
     diagnostics: Diagnostics,
     progress: Progress = no_progress,
     cache: BuildCache | None = None,
 ) -> WriteStats:
     """Render the pages whose inputs changed (all of them without a cache) on all cores, then switch the output."""
+    pages, renderer = prepared.pages, prepared.renderer
+    assert renderer is not None
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
     links = LinkChecker(renderer.site.config.base_url)
-    page_renderer = incremental.PageRenderer(renderer, cache, request.output_dir, request.jobs)
+    page_renderer = incremental.PageRenderer(renderer, cache, request.output_dir, request.jobs, prepared.structure)
+    prepared.structure = page_renderer.structure
     config_file = str(request.config_file)
     writer_source = lambda page: page.source or config_file  # noqa: E731
     for page, result in page_renderer.run(pages, writer, writer_source, diagnostics, progress):
@@ -241,15 +308,31 @@ def full_build(
     request: BuildRequest, diagnostics: Diagnostics, progress: Progress, cache: BuildCache | None
 ) -> BuildResult:
     """Read what changed, render what changed, write what changed; remember the result for the next build."""
-    site, pages, renderer = prepare(request, diagnostics, progress, cache)
-    result = BuildResult(diagnostics, len(site.articles), len(pages), output_dir=request.output_dir)
+    frame = None
+    if cache is not None:  # every input but the content files: see touchup
+        frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
+    prepared = prepare(request, diagnostics, progress, cache, frame)
+    result = BuildResult(diagnostics, len(prepared.site.articles), len(prepared.pages), output_dir=request.output_dir)
     if not diagnostics:
-        result.stats = write_site(request, pages, renderer, diagnostics, progress, cache)
+        result.stats = write_site(request, prepared, diagnostics, progress, cache)
     if result.ok and cache is not None:
         files = result.stats.written + result.stats.unchanged
         last = incremental.LastBuild("", "", result.articles, result.pages, files, diagnostics.items, cache.upcoming)
         incremental.remember_build(cache, request.output_dir, cache.inputs, last)
+        if not prepared.reused:
+            remember_site(cache, request.output_dir, frame, prepared)
     return result
+
+
+def remember_site(cache: BuildCache, output_dir: Path, frame: str | None, prepared: Prepared) -> None:
+    """Keep the site and pages of a successful full build for touch-up rebuilds (see touchup)."""
+    if frame is None or prepared.structure is None:
+        touchup.forget(cache, output_dir)
+        return
+    site = prepared.site
+    newest = site.articles[0].date.timestamp() if site.articles else None
+    header = touchup.Header(frame, prepared.structure, cache.upcoming, newest)
+    touchup.remember(cache, output_dir, touchup.Snapshot(header, prepared.articles, site, prepared.pages))
 
 
 @contextlib.contextmanager

@@ -16,6 +16,9 @@ One SQLite file holds
 - ``meta``: the key (tool code + config) the parse cache is valid for, and
   the analysis of the templates by their digest.
 
+Beside it, ``site-*.pickle`` holds the site and page list the last full build
+into each output folder assembled (``touchup``).
+
 The cache never decides what a page contains, only whether work can be
 skipped; everything it stores is keyed by the digests of its inputs.
 """
@@ -199,6 +202,23 @@ class BuildCache:
             return {}
         rows = self.db.execute("SELECT relative, size, mtime_ns, digest, checked_ns, article FROM sources")
         return {row[0]: SourceEntry(*row[1:]) for row in rows}
+
+    def source_states(self, parse_key: str) -> dict[str, SourceEntry] | None:
+        """Like :meth:`sources` without the pickled articles (cheap to read); None when ``parse_key`` changed."""
+        if self.get_meta("parse_key") != parse_key:
+            return None
+        rows = self.db.execute("SELECT relative, size, mtime_ns, digest, checked_ns FROM sources")
+        return {row[0]: SourceEntry(*row[1:], article=b"") for row in rows}
+
+    def source_articles(self, relatives: list[str]) -> dict[str, bytes]:
+        """The pickled articles of some files: relative path → pickle."""
+        query = "SELECT article FROM sources WHERE relative = ?"
+        rows = ((relative, self.db.execute(query, (relative,)).fetchone()) for relative in relatives)
+        return {relative: row[0] for relative, row in rows if row is not None}
+
+    def snapshot_file(self, output: str) -> Path:
+        """Where the site assembled for ``output`` is kept (see ``touchup``): a file, read in one go."""
+        return self.folder / f"site-{hashlib.blake2b(output.encode(), digest_size=8).hexdigest()}.pickle"
 
     def store_sources(
         self, parsed: list[tuple[str, int, int, int, Article]], words: dict[str, tuple[str, str]] | None = None

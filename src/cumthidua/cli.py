@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,6 +116,7 @@ def report(result: BuildResult, console: Console | None = None) -> int:
 
 
 def run_build(args: argparse.Namespace, console: Console) -> int:
+    gc.disable()  # for good: the process ends with the build; resuming would walk the whole site once more
     progress = console.progress()
     result = build(request_from(args), progress)
     progress.report_timings()

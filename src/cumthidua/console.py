@@ -16,8 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from tqdm import tqdm
-
 from .build import BuildResult
 from .diagnostics import Diagnostic, Diagnostics
 
@@ -132,6 +130,8 @@ class BuildProgress:
     def _draw(self) -> None:
         if self._closed.wait(self.delay):
             return  # a quick build: no bar at all
+        from tqdm import tqdm  # imported only when a bar is drawn: a quick rebuild does not pay for it
+
         bar = tqdm(file=self.console.err, leave=False, dynamic_ncols=True, unit="")
         shown = ("", -1)
         while True:

@@ -232,6 +232,8 @@ class _FingerprintTask:
         return self.fingerprinter.page_and_refs(self.pages[index])
 
 
+MIN_PARALLEL_FINGERPRINTS = 1000  # at ~0.2 ms a page, fewer are worked out sooner here than in started workers
+
 # Article fields that only the pages showing the article depend on: a change to one of them changes no other
 # page (the search index and the sitemap, which copy them without the article, are fingerprinted every time).
 DISPLAY_FIELDS = frozenset({"title", "summary", "body_html", "text", "author", "updated", "digest", "positions"})
@@ -258,7 +260,15 @@ def structure_key(site: Site, context: Any) -> str:
 class PageRenderer:
     """Decides which pages to render, renders them, and remembers the result for the next build."""
 
-    def __init__(self, renderer: Any, cache: BuildCache | None, output_dir: Path, jobs: int | None = None):
+    def __init__(
+        self,
+        renderer: Any,
+        cache: BuildCache | None,
+        output_dir: Path,
+        jobs: int | None = None,
+        structure: str | None = None,
+    ):
+        """``structure``: the site's structure key when the caller knows it (``touchup``), else it is worked out."""
         self.renderer = renderer
         self.cache = cache
         self.output_key = str(output_dir.resolve())
@@ -267,6 +277,7 @@ class PageRenderer:
         self.fingerprints: dict[str, tuple[str | None, str]] = {}  # output path → (fingerprint, refs)
         self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, str]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
+        self.structure = structure
         if cache is not None:
             self.previous = cache.pages(self.output_key)
             self.fingerprinter = self._fingerprinter()
@@ -276,7 +287,8 @@ class PageRenderer:
         config_key = digest_of(repr(site.config))
         context_key = digest_of((tool_key(), config_key, sorted(self.renderer.ui.items())))
         templates = template_infos(self.renderer, self.cache)
-        self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
+        if self.structure is None:
+            self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
         self.digests = {article.source: article.digest for article in site.articles}
         return Fingerprinter(context_key, config_key, templates, self.renderer.env.globals)
 
@@ -305,7 +317,8 @@ class PageRenderer:
             else:
                 results[index] = (last.fingerprint, last.refs)
         task = _FingerprintTask(pages, self.fingerprinter)
-        for index, result in zip(todo, ordered_map(task, todo, self.jobs), strict=True):
+        jobs = 1 if len(todo) < MIN_PARALLEL_FINGERPRINTS else self.jobs
+        for index, result in zip(todo, ordered_map(task, todo, jobs), strict=True):
             results[index] = result
         return results
 

@@ -134,9 +134,14 @@ def alias_pages(site: Site, taken: set[str], diagnostics: Diagnostics) -> list[P
                 diagnostics.error(article.source_path, line, col, f"alias {alias!r} {problem}")
             elif path not in claimed:
                 claimed[path] = article
-                title = f"{article.title} | {site.config.title}"
-                pages.append(Page("alias", path, "alias.html", title, article.summary, {"article": article}))
+                pages.append(alias_page(site, article, path))
     return pages
+
+
+def alias_page(site: Site, article: Article, path: str) -> Page:
+    """A redirect page: the article's title and summary are copied into the page (see ``touchup``)."""
+    title = f"{article.title} | {site.config.title}"
+    return Page("alias", path, "alias.html", title, article.summary, {"article": article})
 
 
 def sitemap_pages(site: Site, pages: list[Page], limit: int = SITEMAP_LIMIT) -> list[Page]:

@@ -208,13 +208,16 @@ def site_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     for category in site.categories:
         listing = site.category_articles.get(category.slug, [])
         pages += listing_pages(site, ui, "category", category.name, category.url, listing, {"category": category})
-    for article in site.articles:
-        newer, older = neighbours(site, article)
-        pages.append(Page("article", article.url, "article.html", f"{article.title} | {site.config.title}",
-                          article.summary,
-                          {"article": article, "other_news": other_news(site, article), "newer": newer, "older": older},
-                          source=article.source_path))  # fmt: skip
+    pages += [article_page(site, article) for article in site.articles]
     return pages
+
+
+def article_page(site: Site, article: Article) -> Page:
+    """An article's own page: its title and summary are copied into the page (see ``touchup``)."""
+    newer, older = neighbours(site, article)
+    return Page("article", article.url, "article.html", f"{article.title} | {site.config.title}", article.summary,
+                {"article": article, "other_news": other_news(site, article), "newer": newer, "older": older},
+                source=article.source_path)  # fmt: skip
 
 
 def check_collisions(pages: list[Page], diagnostics: Diagnostics) -> None:

@@ -1,0 +1,248 @@
+"""Rebuilding after touch-up edits from the site the last full build assembled.
+
+Most rebuilds follow an editor fixing the text of an article or two: its
+title, summary, body, author or ``updated``, not its date, category, tags,
+slug or image. The site then has the same pages holding the same articles,
+and only what those articles show changed. So instead of loading every
+article again and assembling the site and its page list anew (a pass over
+the whole site: seconds at 100,000 articles), such a build loads the site
+and pages the last full build assembled (:class:`Snapshot`, one pickle beside
+the cache), puts the edited articles' new fields into their objects in place
+(every page and list holding an article holds that very object), and makes
+again only the pages that copy an article's fields instead of holding it:
+its own page and its aliases (title, summary), the feeds and the sitemap
+(``updated``) and the search files.
+
+Anything else falls back to the full build: a file added, removed or with a
+problem, a changed non-display field, a config, template or static file
+edited, an article coming due, another version of the tool.
+``tests/test_touchup.py`` and the equivalence tests of
+``tests/test_incremental.py`` check both give the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import operator
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cache import STRUCTURE, BuildCache, stored
+from .config import SiteConfig
+from .diagnostics import Diagnostics
+from .images import resolve_images
+from .incremental import DISPLAY_FIELDS, _parse_file, parse_key
+from .models import Article, Page, Site
+from .portal import alias_page, feed_pages, sitemap_pages
+from .search import search_pages, words_key
+from .site import article_page
+from .source import find_content
+
+MAX_EDITS = 200  # more edited articles than this since the last full build: a full build (which resets them)
+_SITE_ASSIGNED = ("url", "category", "tag_terms")  # set by the site from the other fields
+_STRUCTURE = operator.attrgetter(
+    *[f.name for f in dataclasses.fields(Article) if f.name not in DISPLAY_FIELDS | set(_SITE_ASSIGNED)]
+)
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a snapshot is valid for, read before the snapshot itself."""
+
+    frame: str  # incremental.input_digest of the request, the config, templates and static files
+    structure: str  # incremental.structure_key of the build that made it
+    upcoming: float | None  # when the earliest future-dated article comes due
+    newest: float | None  # date of the newest published article: a build "before" it is not the same site
+
+
+@dataclass
+class Snapshot:
+    header: Header
+    articles: list[Article]  # every article read, published or not; the site's articles are among them
+    site: Site  # without its search index (kept in the cache on its own)
+    pages: list[Page]
+
+
+@dataclass
+class Reused:
+    snapshot: Snapshot
+    edited: list[Article]  # the snapshot's articles whose fields were replaced with their file's
+
+
+def remember(cache: BuildCache, output_dir: Path, snapshot: Snapshot) -> None:
+    """After a successful full build: keep its site and pages for the next build into ``output_dir``."""
+    target = cache.snapshot_file(str(output_dir.resolve()))
+    temporary = target.with_suffix(".tmp")
+    site = snapshot.site
+    index, site.search_index = site.search_index, None
+    try:
+        with open(temporary, "wb") as file:
+            pickle.dump(snapshot.header, file, protocol=5)
+            pickle.dump(snapshot, file, protocol=5)
+        os.replace(temporary, target)
+    except OSError:
+        target.unlink(missing_ok=True)  # better no snapshot than a stale one
+    finally:
+        site.search_index = index
+
+
+def forget(cache: BuildCache, output_dir: Path) -> None:
+    """A full build that changed the structure but could not be remembered must not leave the old one behind."""
+    cache.snapshot_file(str(output_dir.resolve())).unlink(missing_ok=True)
+
+
+def _load(cache: BuildCache, output_dir: Path, frame: str | None, now: float, future: bool) -> Snapshot | None:
+    """The snapshot for ``output_dir`` when its header says it still describes this build's site."""
+    output = str(output_dir.resolve())
+    last = cache.get_meta(STRUCTURE + output)
+    try:
+        with open(cache.snapshot_file(output), "rb") as file:
+            header = pickle.load(file)
+            if not isinstance(header, Header) or frame is None or header.frame != frame:
+                return None
+            if last is None or last[0] != header.structure:
+                return None  # the pages' fingerprints in the cache belong to another structure
+            if header.upcoming is not None and now >= header.upcoming:
+                return None  # an article comes due
+            if not future and header.newest is not None and now < header.newest:
+                return None  # a build dated before the newest article (SOURCE_DATE_EPOCH)
+            snapshot = pickle.load(file)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+        return None
+    for article in snapshot.articles:
+        article.__dict__["_store"] = cache.path
+    return snapshot
+
+
+def reuse(
+    cache: BuildCache,
+    output_dir: Path,
+    frame: str | None,
+    content_dir: Path,
+    config: SiteConfig,
+    static_dirs: list[Path],
+    now: float,
+    future: bool,
+) -> Reused | None:
+    """The last full build's site with the articles edited since put in place; None: do a full build."""
+    states = cache.source_states(parse_key(config))
+    if states is None or frame is None:
+        return None
+    snapshot = _load(cache, output_dir, frame, now, future)
+    if snapshot is None:
+        return None
+    by_source = {article.source: article for article in snapshot.articles}
+    prefix = len(os.fspath(content_dir)) + 1
+    paths = find_content(content_dir)
+    relatives = [os.fspath(path)[prefix:] for path in paths]
+    if len(relatives) != len(by_source) or not all(relative in by_source for relative in relatives):
+        return None  # a file added, removed or renamed
+    changed = []
+    for path, relative in zip(paths, relatives, strict=True):
+        entry = states.get(relative)
+        if entry is None:
+            return None
+        info = os.stat(path)
+        if not entry.matches(info.st_size, info.st_mtime_ns):
+            changed.append((path, relative))
+    fresh = _parse_changed(cache, content_dir, config, changed, states)
+    if fresh is None:
+        return None
+    digests = {relative: entry.digest for relative, entry in states.items()}
+    digests.update({relative: article.digest for relative, article in fresh.items()})
+    edited = [relative for relative in relatives if digests[relative] != by_source[relative].digest]
+    if len(edited) > MAX_EDITS:
+        return None
+    replacements = _replacements(cache, edited, fresh, static_dirs)
+    if replacements is None:
+        return None
+    if any(_STRUCTURE(by_source[relative]) != _STRUCTURE(new) for relative, new in replacements.items()):
+        return None
+    for relative, new in replacements.items():
+        _put_in_place(by_source[relative], new)
+    return Reused(snapshot, [by_source[relative] for relative in edited])
+
+
+def _parse_changed(
+    cache: BuildCache, content_dir: Path, config: SiteConfig, changed: list[tuple[Path, str]], states: dict
+) -> dict[str, Article] | None:
+    """Read the files whose size or mtime changed; the cache learns the new ones. None: one has a problem."""
+    if len(changed) > MAX_EDITS:
+        return None
+    parsed, touched, words, fresh = [], [], {}, {}
+    for path, relative in changed:
+        result = _parse_file(content_dir, config, path, states[relative].digest, True)
+        if result.diagnostics:
+            return None  # the full build reports them (and its warnings too)
+        if result.article is None:
+            if result.digest != states[relative].digest:
+                return None
+            touched.append((relative, result.size, result.mtime_ns, result.read_ns))
+            continue
+        parsed.append((relative, result.size, result.mtime_ns, result.read_ns, result.article))
+        words[words_key(result.article)] = result.words
+        fresh[relative] = stored(result.article, cache.path)
+    cache.store_sources(parsed, words)
+    cache.touch_sources(touched)
+    return fresh
+
+
+def _replacements(
+    cache: BuildCache, edited: list[str], fresh: dict[str, Article], static_dirs: list[Path]
+) -> dict[str, Article] | None:
+    """The articles of the edited files as the full build would load them (images resolved)."""
+    earlier = cache.source_articles([relative for relative in edited if relative not in fresh])
+    replacements = {}
+    for relative in edited:
+        if relative in fresh:
+            replacements[relative] = fresh[relative]
+        elif relative in earlier:
+            article = pickle.loads(earlier[relative])
+            article.__dict__["_store"] = cache.path
+            replacements[relative] = article
+        else:
+            return None
+    diagnostics = Diagnostics()
+    resolve_images(list(replacements.values()), static_dirs, diagnostics)
+    return None if diagnostics else replacements
+
+
+def _put_in_place(old: Article, new: Article) -> None:
+    """Give ``old`` the fields of ``new``, keeping what the site assigned (the same, as the structure is)."""
+    assigned = {name: old.__dict__[name] for name in _SITE_ASSIGNED}
+    old.__dict__.clear()
+    old.__dict__.update(new.__dict__)
+    old.__dict__.update(assigned)
+
+
+def refresh_pages(site: Site, ui: dict[str, str], pages: list[Page], edited: list[Article]) -> list[Page] | None:
+    """The snapshot's pages with those that copy an edited article's fields made again (see the module);
+    None when the page list is not as this expects (a full build then makes it)."""
+    pages = list(pages)
+    sources = {article.source for article in edited}
+    published = {article.url for article in edited if article.url}
+    for index, page in enumerate(pages):
+        article = page.data.get("article")
+        if article is None or article.source not in sources:
+            continue
+        if page.kind == "article" and page.path in published:
+            pages[index] = article_page(site, article)
+        elif page.kind == "alias":
+            pages[index] = alias_page(site, article, page.path)
+    try:
+        pages = _splice(pages, {"feed"}, feed_pages(site, ui))
+        pages = _splice(pages, {"search", "search-data"}, search_pages(site, ui))
+        without_sitemap = [page for page in pages if page.kind != "sitemap"]
+        return _splice(pages, {"sitemap"}, sitemap_pages(site, without_sitemap))
+    except LookupError:
+        return None
+
+
+def _splice(pages: list[Page], kinds: set[str], fresh: list[Page]) -> list[Page]:
+    """Replace the run of pages of ``kinds`` (portal_pages keeps each kind together) with ``fresh``."""
+    where = [index for index, page in enumerate(pages) if page.kind in kinds]
+    if not where or where[-1] - where[0] + 1 != len(where):
+        raise LookupError(f"pages of kinds {sorted(kinds)} are not one run")
+    return pages[: where[0]] + fresh + pages[where[-1] + 1 :]

@@ -1,0 +1,133 @@
+"""Touch-up rebuilds reuse the last full build's site, and give the same bytes as a clean build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cumthidua import build as build_module
+from cumthidua.build import BuildRequest, build
+from test_incremental import NOW, Site, output_files
+
+
+def article(
+    title: str, date: str, category: str = "Mặt trận Tổ quốc", tags: str = '["Hà Nội"]', extra: str = ""
+) -> str:
+    head = f'title: "{title}"\ndate: "{date}"\ncategories: ["{category}"]\ntags: {tags}\n{extra}'
+    return f"---\n{head}---\nNội dung của bài {title}.\n"
+
+
+@pytest.fixture
+def news(tmp_path: Path) -> Site:
+    site = Site(tmp_path / "site")
+    site.write("content/a.md", article("Hội nghị giao ban", "2023-01-10T08:00:00+07:00", extra='slug: "hoi-nghi"\n'))
+    site.write("content/b.md", article("Đại hội Mặt trận", "2023-02-10T08:00:00+07:00", extra='aliases: ["cu/b/"]\n'))
+    site.write("content/c.md", article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội"))
+    site.write("content/d.md", article("Tổng kết thi đua", "2023-04-10T08:00:00+07:00", tags='["Thi đua"]'))
+    return site
+
+
+@pytest.fixture
+def full_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the builds into public/ (with a cache, unlike the clean ones) that assembled the site anew."""
+    calls: list[int] = []
+    original = build_module.load_articles
+
+    def counting(content_dir, config, diagnostics, progress, cache, jobs):
+        if cache is not None:
+            calls.append(1)
+        return original(content_dir, config, diagnostics, progress, cache, jobs)
+
+    monkeypatch.setattr(build_module, "load_articles", counting)
+    return calls
+
+
+def same_as_clean(site: Site, now: datetime = NOW) -> None:
+    reference = site.root.parent / "clean"
+    assert build(BuildRequest(site.content, reference, now=now, cache=False)).ok
+    assert output_files(site.root / "public") == output_files(reference)
+
+
+def rebuild(site: Site, now: datetime = NOW) -> None:
+    assert build(BuildRequest(site.content, site.root / "public", now=now)).ok
+
+
+def test_touch_up_edits_reuse_the_last_site_and_show_everywhere(news: Site, full_loads: list[int]) -> None:
+    rebuild(news)
+    assert full_loads == [1]
+    extra = 'slug: "hoi-nghi"\nsummary: "Tóm tắt mới"\nupdated: "2023-05-01T08:00:00+07:00"\nauthor: "Ban Tổ chức"\n'
+    news.write("content/a.md", article("Hội nghị giao ban mở rộng", "2023-01-10T08:00:00+07:00", extra=extra))
+    rebuild(news)
+    assert full_loads == [1]  # the site and pages of the first build, with a.md put in
+    page = (news.root / "public/2023/01/hoi-nghi/index.html").read_text("utf-8")
+    assert "Hội nghị giao ban mở rộng" in page and "Ban Tổ chức" in page
+    assert "Tóm tắt mới" in (news.root / "public/index.html").read_text("utf-8")
+    assert "2023-05-01" in (news.root / "public/sitemap.xml").read_text("utf-8")
+    same_as_clean(news)
+    # Another touch-up, of an article with an alias: the first edit is still there.
+    news.write(
+        "content/b.md",
+        article("Đại hội Mặt trận", "2023-02-10T08:00:00+07:00", extra='aliases: ["cu/b/"]\nsummary: "Mới"\n'),
+    )
+    rebuild(news)
+    assert full_loads == [1]
+    assert "Tóm tắt mới" in (news.root / "public/index.html").read_text("utf-8")
+    same_as_clean(news)
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("a.md", article("Tên mới, đường dẫn mới", "2023-01-10T08:00:00+07:00")),  # the slug follows the title
+        ("c.md", article("Ngày hội khu dân cư", "2023-03-11T08:00:00+07:00", "An sinh xã hội")),
+        ("c.md", article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "Gương điển hình")),
+        ("d.md", article("Tổng kết thi đua", "2023-04-10T08:00:00+07:00", tags='["Thi đua", "Bầu cử"]')),
+        ("d.md", article("Tổng kết thi đua", "2023-04-10T08:00:00+07:00", tags='["Thi đua"]', extra="draft: true\n")),
+        ("e.md", article("Bài mới", "2023-05-10T08:00:00+07:00")),
+        ("c.md", None),
+    ],
+)
+def test_other_edits_assemble_the_site_anew(news: Site, full_loads: list[int], name: str, text: str | None) -> None:
+    rebuild(news)
+    if text is None:
+        (news.content / name).unlink()
+    else:
+        news.write(f"content/{name}", text)
+    rebuild(news)
+    assert full_loads == [1, 1]
+    same_as_clean(news)
+    news.write(
+        "content/b.md",
+        article("Đại hội Mặt trận", "2023-02-10T08:00:00+07:00", extra='aliases: ["cu/b/"]\nauthor: "X"\n'),
+    )
+    rebuild(news)  # and the next touch-up reuses what that build assembled
+    assert full_loads == [1, 1]
+    same_as_clean(news)
+
+
+def test_a_build_dated_before_the_newest_article_leaves_it_out(news: Site, full_loads: list[int]) -> None:
+    rebuild(news)
+    news.write(
+        "content/a.md",
+        article("Hội nghị giao ban", "2023-01-10T08:00:00+07:00", extra='slug: "hoi-nghi"\nauthor: "X"\n'),
+    )
+    earlier = datetime(2023, 3, 1, tzinfo=UTC)  # SOURCE_DATE_EPOCH of an older day: c.md and d.md are in its future
+    rebuild(news, earlier)
+    assert full_loads == [1, 1]
+    assert not (news.root / "public/2023/04").exists()
+    same_as_clean(news, earlier)
+
+
+def test_a_touch_up_with_an_error_is_reported_and_publishes_nothing(news: Site, full_loads: list[int]) -> None:
+    rebuild(news)
+    before = output_files(news.root / "public")
+    news.write("content/a.md", "---\ntitle: [không đóng\ndate: 2023-01-10\n---\n")
+    result = build(BuildRequest(news.content, news.root / "public", now=NOW))
+    assert not result.ok
+    assert {item.path for item in result.diagnostics.items} == {str(news.content / "a.md")}
+    assert output_files(news.root / "public") == before
+    news.write("content/a.md", article("Hội nghị giao ban", "2023-01-10T08:00:00+07:00", extra='slug: "hoi-nghi"\n'))
+    rebuild(news)
+    same_as_clean(news)
