@@ -186,7 +186,7 @@ def prepare(
         made = _assemble(request, config, ui, options, diagnostics, progress, cache)
     from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
 
-    made.renderer = Renderer(made.site, template_dirs(request), ui)
+    made.renderer = Renderer(made.site, template_dirs(request), ui, cache.compiled_templates() if cache else None)
     made.renderer.check_templates([page.template for page in made.pages], diagnostics)
     return made
 

@@ -17,7 +17,8 @@ One SQLite file holds
   the analysis of the templates by their digest.
 
 Beside it, ``site-*.pickle`` holds the site and page list the last full build
-into each output folder assembled (``touchup``).
+into each output folder assembled (``touchup``), and ``templates-*/`` Jinja's
+compiled templates.
 
 The cache never decides what a page contains, only whether work can be
 skipped; everything it stores is keyed by the digests of its inputs.
@@ -215,6 +216,15 @@ class BuildCache:
         query = "SELECT article FROM sources WHERE relative = ?"
         rows = ((relative, self.db.execute(query, (relative,)).fetchone()) for relative in relatives)
         return {relative: row[0] for relative, row in rows if row is not None}
+
+    def compiled_templates(self) -> Path | None:
+        """A folder for Jinja's compiled templates, one per version of the tool (its template tags compile too)."""
+        folder = self.folder / f"templates-{tool_key()[:16]}"
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError:
+            return None
+        return folder
 
     def snapshot_file(self, output: str) -> Path:
         """Where the site assembled for ``output`` is kept (see ``touchup``): a file, read in one go."""
