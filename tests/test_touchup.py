@@ -131,3 +131,17 @@ def test_a_touch_up_with_an_error_is_reported_and_publishes_nothing(news: Site, 
     news.write("content/a.md", article("Hội nghị giao ban", "2023-01-10T08:00:00+07:00", extra='slug: "hoi-nghi"\n'))
     rebuild(news)
     same_as_clean(news)
+
+
+def test_a_page_written_again_by_hand_deletion_still_follows_its_articles(news: Site, full_loads: list[int]) -> None:
+    rebuild(news)
+    (news.root / "public/index.html").unlink()
+    rebuild(news)  # written again, with the fingerprint it had: its list of articles must not be forgotten
+    assert (news.root / "public/index.html").exists()
+    news.write(
+        "content/d.md",
+        article("Tổng kết thi đua", "2023-04-10T08:00:00+07:00", tags='["Thi đua"]', extra='summary: "Tin nóng"\n'),
+    )
+    rebuild(news)
+    assert "Tin nóng" in (news.root / "public/index.html").read_text("utf-8")
+    same_as_clean(news)

@@ -161,7 +161,7 @@ class PageEntry:
 
     fingerprint: str
     digest: str  # of the bytes written
-    refs: str  # sources of the articles its fingerprint covers (fingerprint.join_refs)
+    shows_articles: bool  # its fingerprint covers articles (their sources are kept: see pages_showing)
 
 
 class BuildCache:
@@ -299,8 +299,14 @@ class BuildCache:
 
     def pages(self, output: str) -> dict[str, PageEntry]:
         """Output path → what the last successful build into ``output`` made it from."""
-        rows = self.db.execute("SELECT path, fingerprint, digest, refs FROM pages WHERE output = ?", (output,))
-        return {path: PageEntry(fingerprint, digest, refs) for path, fingerprint, digest, refs in rows}
+        rows = self.db.execute("SELECT path, fingerprint, digest, refs != '' FROM pages WHERE output = ?", (output,))
+        return {path: PageEntry(fingerprint, digest, bool(refs)) for path, fingerprint, digest, refs in rows}
+
+    def pages_showing(self, output: str, sources: set[str]) -> set[str]:
+        """Output paths of the pages whose fingerprint covers one of these articles; searched here, as the
+        references of 100,000 pages are too many to load for an edit of one article."""
+        query = "SELECT path FROM pages WHERE output = ? AND instr(refs, ?) > 0"
+        return {path for source in sources for (path,) in self.db.execute(query, (output, f"\n{source}\n"))}
 
     def page_links(self, output: str, paths: list[str]) -> dict[str, list[str]]:
         """The links of pages that were not rendered this time, for the link check."""
@@ -315,7 +321,7 @@ class BuildCache:
     def update_pages(
         self,
         output: str,
-        rendered: dict[str, tuple[str | None, str, Sequence[str] | None, str]],
+        rendered: dict[str, tuple[str | None, str, Sequence[str] | None, str | None]],
         keep: set[str],
         structure: Any = None,
     ) -> None:
@@ -326,8 +332,10 @@ class BuildCache:
         """
         self.db.execute("BEGIN")
         self.set_meta(STRUCTURE + output, structure)
-        self.db.executemany(
-            "INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?, ?, ?)",
+        self.db.executemany(  # refs None: the page kept its fingerprint, and so its stored references
+            "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (output, path) DO UPDATE SET"
+            " fingerprint = excluded.fingerprint, digest = excluded.digest, links = excluded.links,"
+            " refs = coalesce(excluded.refs, refs)",
             [
                 (output, path, fingerprint, digest, None if links is None else pickle.dumps(links, protocol=5), refs)
                 for path, (fingerprint, digest, links, refs) in rendered.items()

@@ -232,6 +232,7 @@ class _FingerprintTask:
         return self.fingerprinter.page_and_refs(self.pages[index])
 
 
+MAX_REFERENCE_LOOKUPS = 100  # more changed articles: every page is fingerprinted again (a search per article)
 MIN_PARALLEL_FINGERPRINTS = 1000  # at ~0.2 ms a page, fewer are worked out sooner here than in started workers
 
 # Article fields that only the pages showing the article depend on: a change to one of them changes no other
@@ -274,8 +275,8 @@ class PageRenderer:
         self.output_key = str(output_dir.resolve())
         self.jobs = jobs
         self.previous: dict[str, PageEntry] = {}
-        self.fingerprints: dict[str, tuple[str | None, str]] = {}  # output path → (fingerprint, refs)
-        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, str]] = {}
+        self.fingerprints: dict[str, tuple[str | None, str | None]] = {}  # output path → (fingerprint, refs)
+        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, str | None]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
         self.structure = structure
         if cache is not None:
@@ -300,22 +301,26 @@ class PageRenderer:
             return None
         return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
 
-    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str]]:
+    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str | None]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps
         its last ones. A new page is rendered anyway: its fingerprint is worked out with it."""
-        results: list[tuple[str | None, str]] = [(None, "")] * len(pages)
+        results: list[tuple[str | None, str | None]] = [(None, "")] * len(pages)
         if self.cache is None:
             return results
         changed = self._changed_articles()
+        showing = None  # output paths of the pages showing a changed article
+        if changed is not None and len(changed) <= MAX_REFERENCE_LOOKUPS:
+            showing = self.cache.pages_showing(self.output_key, changed)
         todo = []
         for index, page in enumerate(pages):
-            last = self.previous.get(output_file(page.path))
+            path = output_file(page.path)
+            last = self.previous.get(path)
             if last is None:
                 continue
-            if changed is None or not last.refs or any(f"\n{s}\n" in last.refs for s in changed):
+            if showing is None or not last.shows_articles or path in showing:
                 todo.append(index)
             else:
-                results[index] = (last.fingerprint, last.refs)
+                results[index] = (last.fingerprint, None)  # None: its references stay as stored
         task = _FingerprintTask(pages, self.fingerprinter)
         jobs = 1 if len(todo) < MIN_PARALLEL_FINGERPRINTS else self.jobs
         for index, result in zip(todo, ordered_map(task, todo, jobs), strict=True):

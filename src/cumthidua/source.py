@@ -62,15 +62,22 @@ def find_content(content_dir: Path) -> list[Path]:
     ``os.walk`` rather than ``Path.rglob``: four times faster on 10,000 files, and a
     no-change rebuild starts by listing them all.
     """
-    found: list[tuple[str, Path]] = []
+    return [Path(path) for _, path in content_files(content_dir)]
+
+
+def content_files(content_dir: Path) -> list[tuple[str, str]]:
+    """(path below the content folder, POSIX; full path) of each article file, as :func:`find_content` finds them."""
+    found: list[tuple[str, str]] = []
     for folder, subfolders, files in os.walk(content_dir):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         relative_folder = os.path.relpath(folder, content_dir).replace(os.sep, "/")
         prefix = "" if relative_folder == "." else relative_folder + "/"
         for name in files:
-            if _is_content_name(name) and os.path.isfile(os.path.join(folder, name)):
-                found.append((prefix + name, folder))
-    return [Path(folder, relative.rsplit("/", 1)[-1]) for relative, folder in sorted(found)]
+            path = os.path.join(folder, name)
+            if _is_content_name(name) and os.path.isfile(path):
+                found.append((prefix + name, path))
+    found.sort()
+    return found
 
 
 def has_utf8_name(path: Path, diagnostics: Diagnostics) -> bool:

@@ -38,7 +38,7 @@ from .models import Article, Page, Site
 from .portal import alias_page, feed_pages, sitemap_pages
 from .search import search_pages, words_key
 from .site import article_page
-from .source import find_content
+from .source import content_files
 
 MAX_EDITS = 200  # more edited articles than this since the last full build: a full build (which resets them)
 _SITE_ASSIGNED = ("url", "category", "tag_terms")  # set by the site from the other fields
@@ -134,19 +134,18 @@ def reuse(
     if snapshot is None:
         return None
     by_source = {article.source: article for article in snapshot.articles}
-    prefix = len(os.fspath(content_dir)) + 1
-    paths = find_content(content_dir)
-    relatives = [os.fspath(path)[prefix:] for path in paths]
-    if len(relatives) != len(by_source) or not all(relative in by_source for relative in relatives):
+    files = content_files(content_dir)
+    if len(files) != len(by_source) or not all(relative in by_source for relative, _ in files):
         return None  # a file added, removed or renamed
+    relatives = [relative for relative, _ in files]
     changed = []
-    for path, relative in zip(paths, relatives, strict=True):
+    for relative, path in files:
         entry = states.get(relative)
         if entry is None:
             return None
         info = os.stat(path)
         if not entry.matches(info.st_size, info.st_mtime_ns):
-            changed.append((path, relative))
+            changed.append((Path(path), relative))
     fresh = _parse_changed(cache, content_dir, config, changed, states)
     if fresh is None:
         return None
