@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,21 +63,27 @@ def find_content(content_dir: Path) -> list[Path]:
     ``os.walk`` rather than ``Path.rglob``: four times faster on 10,000 files, and a
     no-change rebuild starts by listing them all.
     """
-    return [Path(path) for _, path in content_files(content_dir)]
+    return [Path(path) for _, path, _ in content_files(content_dir)]
 
 
-def content_files(content_dir: Path) -> list[tuple[str, str]]:
-    """(path below the content folder, POSIX; full path) of each article file, as :func:`find_content` finds them."""
-    found: list[tuple[str, str]] = []
+def content_files(content_dir: Path) -> list[tuple[str, str, os.stat_result]]:
+    """(path below the content folder, POSIX; full path; its stat) of each article file :func:`find_content` finds."""
+    found: list[tuple[str, str, os.stat_result]] = []
     for folder, subfolders, files in os.walk(content_dir):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         relative_folder = os.path.relpath(folder, content_dir).replace(os.sep, "/")
         prefix = "" if relative_folder == "." else relative_folder + "/"
         for name in files:
+            if not _is_content_name(name):
+                continue
             path = os.path.join(folder, name)
-            if _is_content_name(name) and os.path.isfile(path):
-                found.append((prefix + name, path))
-    found.sort()
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append((prefix + name, path, info))
+    found.sort(key=lambda item: item[0])
     return found
 
 

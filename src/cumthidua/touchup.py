@@ -135,15 +135,14 @@ def reuse(
         return None
     by_source = {article.source: article for article in snapshot.articles}
     files = content_files(content_dir)
-    if len(files) != len(by_source) or not all(relative in by_source for relative, _ in files):
+    if len(files) != len(by_source) or not all(relative in by_source for relative, _, _ in files):
         return None  # a file added, removed or renamed
-    relatives = [relative for relative, _ in files]
+    relatives = [relative for relative, _, _ in files]
     changed = []
-    for relative, path in files:
+    for relative, path, info in files:
         entry = states.get(relative)
         if entry is None:
             return None
-        info = os.stat(path)
         if not entry.matches(info.st_size, info.st_mtime_ns):
             changed.append((Path(path), relative))
     fresh = _parse_changed(cache, content_dir, config, changed, states)
