@@ -5,6 +5,10 @@ staging folder inside the output, refuses to replace any file it did not
 write before (the manifest records those), and only when the whole build has
 succeeded moves the staged files into place and removes the files of the
 previous build that are gone. Unchanged files are not rewritten.
+
+The staging folder mirrors the output's tree, so a staged folder whose place
+in the output is free moves there whole, with one rename: a cold build
+commits its 14,000 files with a few dozen renames.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ class OutputWriter:
     _created_output: bool = False
     _staging_made: bool = False  # in this process
     _plain_folders: set[str] = field(default_factory=set)  # output folders known to be real folders
+    _staging_folders: set[str] = field(default_factory=set)  # staging folders made (in this process)
     _missing_folders: set[str] = field(default_factory=set)  # output folders known not to exist (until commit)
 
     def __post_init__(self) -> None:
@@ -83,10 +88,23 @@ class OutputWriter:
     def _root(self) -> str:
         return str(self.output_dir) + "/"
 
-    def _staged_file(self, path: str) -> str:
-        """Where ``path`` waits for the commit: one flat folder, so staging makes no folder per page."""
-        name = hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
-        return f"{self._root}{STAGING}/{name}"
+    @property
+    def _staging_root(self) -> str:
+        return f"{self._root}{STAGING}/"
+
+    def _make_staging_folder(self, folder: str) -> None:
+        """Make ``folder`` of the staging tree (and its parents); workers make theirs, each remembering its own."""
+        if not self._staging_made:
+            self.staging_dir.mkdir(parents=True, exist_ok=True)
+            self._staging_made = True
+        if folder and folder not in self._staging_folders:
+            try:
+                os.mkdir(self._staging_root + folder)  # usually its parent is there: one call, where makedirs makes two
+            except FileNotFoundError:
+                os.makedirs(self._staging_root + folder, exist_ok=True)
+            except FileExistsError:
+                pass  # made by another worker
+            self._staging_folders.add(folder)
 
     def _check_target(self, path: str, source: str) -> bool:
         def problem(message: str) -> bool:
@@ -166,10 +184,8 @@ class OutputWriter:
             return content_digest, False  # record() reports it
         if not self.rewrite_all and self.previous.get(path) == content_digest and os.path.isfile(self._root + path):
             return content_digest, False
-        if not self._staging_made:
-            self.staging_dir.mkdir(parents=True, exist_ok=True)
-            self._staging_made = True
-        with open(self._staged_file(path), "wb") as file:
+        self._make_staging_folder(path.rpartition("/")[0])
+        with open(self._staging_root + path, "wb") as file:
             file.write(content)
         return content_digest, True
 
@@ -227,17 +243,14 @@ class OutputWriter:
 
     def commit(self) -> WriteStats:
         """Move staged files into place, remove files of the last build that are gone."""
-        root = self._root
-        folders = set(self._plain_folders)
+        tops = self._free_tops()
+        moved: dict[str, bool] = {}  # staged folder → moved whole
         for path in self.staged:
-            folder = path.rpartition("/")[0]
-            if folder and folder not in folders:
-                try:
-                    os.mkdir(root + folder)  # usually its parent is there: one call, where makedirs makes two
-                except OSError:
-                    os.makedirs(root + folder, exist_ok=True)
-                folders.add(folder)
-            os.replace(self._staged_file(path), root + path)
+            top = tops.get(path)
+            if top is not None and top not in moved:
+                moved[top] = self._move_folder(top)
+            if top is None or not moved[top]:
+                self._move_file(path)
         self.stats.written = len(self.staged)
         for path in sorted(set(self.previous) - set(self.files)):
             target = self.output_dir / path
@@ -248,6 +261,47 @@ class OutputWriter:
         self._write_manifest()
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         return self.stats
+
+    def _free_tops(self) -> dict[str, str]:
+        """Staged path → the topmost folder on its way that the output does not have (paths with none left out).
+
+        Worked out before anything moves. Such a folder holds staged files only (the staging tree has nothing
+        else), so it can move whole.
+        """
+        root = self._root
+        exists: dict[str, bool] = dict.fromkeys(self._plain_folders, True)
+        tops: dict[str, str] = {}
+        for path in self.staged:
+            parts = path.split("/")
+            for end in range(1, len(parts)):
+                folder = "/".join(parts[:end])
+                if folder not in exists:
+                    exists[folder] = os.path.lexists(root + folder)
+                if not exists[folder]:
+                    tops[path] = folder
+                    break
+        return tops
+
+    def _move_folder(self, folder: str) -> bool:
+        """Move a staged folder whole to its free place in the output; False when the place is taken now."""
+        target = self._root + folder
+        if os.path.lexists(target):
+            return False  # made since _free_tops looked (rename would replace an empty folder): file by file
+        try:
+            os.rename(self._staging_root + folder, target)
+        except OSError:
+            return False
+        return True
+
+    def _move_file(self, path: str) -> None:
+        folder = path.rpartition("/")[0]
+        if folder and folder not in self._plain_folders:
+            try:
+                os.mkdir(self._root + folder)  # usually its parent is there: one call, where makedirs makes two
+            except OSError:
+                os.makedirs(self._root + folder, exist_ok=True)
+            self._plain_folders.add(folder)
+        os.replace(self._staging_root + path, self._root + path)
 
     def _prune_empty_parents(self, folder: Path) -> None:
         while folder != self.output_dir and folder.is_relative_to(self.output_dir):
