@@ -237,7 +237,7 @@ class _RenderTask:
         digest, staged = self.writer.stage(rendered.path, rendered.content)
         links = None
         if rendered.path.endswith((".html", ".htm")):
-            links = tuple(page_hrefs(rendered.content))
+            links = tuple(page_hrefs(rendered.text))
         return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint)
 
 
