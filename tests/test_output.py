@@ -68,13 +68,14 @@ def test_a_link_or_a_file_where_the_build_writes_is_not_replaced(site: SiteDir):
 
 
 def test_staged_folders_move_whole_and_files_into_existing_folders(tmp_path: Path):
+    """2020 is there: its file and the folder 2020/01 (with everything in it) move in; 2021 moves in whole."""
     output = tmp_path / "public"
     (output / "2020").mkdir(parents=True)
     writer = OutputWriter(output)
-    for path in ["index.html", "2020/01/a/index.html", "2020/01/b/index.html", "2021/02/c/index.html"]:
+    for path in ["index.html", "2020/b.html", "2020/01/a/index.html", "2020/01/b/index.html", "2021/02/c/index.html"]:
         writer.add(path, path.encode())
     writer.commit()
-    for path in ["index.html", "2020/01/a/index.html", "2020/01/b/index.html", "2021/02/c/index.html"]:
+    for path in ["index.html", "2020/b.html", "2020/01/a/index.html", "2020/01/b/index.html", "2021/02/c/index.html"]:
         assert (output / path).read_bytes() == path.encode()
     assert not (output / STAGING).exists()
 

@@ -201,7 +201,7 @@ class RenderedFile:
     path: str
     digest: str
     size: int
-    staged: bool
+    staged: str  # where the file waits for the commit (output.FLAT or TREE), "" when not staged
     links: tuple[str, ...] | None  # internal and external hrefs of an HTML page
     fingerprint: tuple[str | None, str] | None = None  # (fingerprint, refs), when worked out with the rendering
 
