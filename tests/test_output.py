@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from conftest import SiteDir
+from cumthidua.output import STAGING, OutputWriter
 
 
 def test_a_build_failing_at_the_link_check_creates_no_output_folder(site: SiteDir):
@@ -64,3 +65,27 @@ def test_a_link_or_a_file_where_the_build_writes_is_not_replaced(site: SiteDir):
     assert any("did not write this file" in error and "public/2020/index.html" in error for error in errors)
     assert (site.output / "CNAME").read_text() == "tin.example.org" and (site.output / "index.html").is_symlink()
     assert (site.output / "2020/index.html").read_text() == "của tôi"
+
+
+def test_staged_folders_move_whole_and_files_into_existing_folders(tmp_path: Path):
+    """2020 is there: its file and the folder 2020/01 (with everything in it) move in; 2021 moves in whole."""
+    output = tmp_path / "public"
+    (output / "2020").mkdir(parents=True)
+    writer = OutputWriter(output)
+    for path in ["index.html", "2020/b.html", "2020/01/a/index.html", "2020/01/b/index.html", "2021/02/c/index.html"]:
+        writer.add(path, path.encode())
+    writer.commit()
+    for path in ["index.html", "2020/b.html", "2020/01/a/index.html", "2020/01/b/index.html", "2021/02/c/index.html"]:
+        assert (output / path).read_bytes() == path.encode()
+    assert not (output / STAGING).exists()
+
+
+def test_a_folder_made_by_someone_else_before_the_commit_keeps_its_files(tmp_path: Path):
+    output = tmp_path / "public"
+    writer = OutputWriter(output)
+    writer.add("tin/a/index.html", b"a")
+    (output / "tin").mkdir()
+    (output / "tin/cua-toi.txt").write_text("của tôi")
+    writer.commit()
+    assert (output / "tin/a/index.html").read_bytes() == b"a"
+    assert (output / "tin/cua-toi.txt").read_text() == "của tôi"

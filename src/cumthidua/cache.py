@@ -5,8 +5,9 @@ One SQLite file holds
 - ``sources``: each content file's size, mtime and digest with its parsed
   :class:`Article` (without body), so an unchanged file is neither read nor
   parsed again;
-- ``bodies``: the rendered HTML and plain text of each body, by file digest,
-  loaded only when a page shows them (memory stays flat as the site grows);
+- ``bodies``: the rendered HTML and plain text of each body (UTF-8 bytes), by
+  file digest, loaded only when a page shows them (memory stays flat as the
+  site grows);
 - ``search_terms``: the words of each file the search index lists, by
   :func:`search.words_key`, found when the file is parsed, so a new search
   index does not read every body again;
@@ -81,9 +82,10 @@ def _read_body(database: str, digest: str) -> tuple[str, str]:
     connection = _readers.get(key)
     if connection is None:
         connection = _readers[key] = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
-    row = connection.execute("SELECT html, text FROM bodies WHERE digest = ?", (digest,)).fetchone()
-    if row is None:
+    found = connection.execute("SELECT html, text FROM bodies WHERE digest = ?", (digest,)).fetchone()
+    if found is None:
         raise LookupError(f"body {digest} missing from the build cache {database}")
+    row = (found[0].decode(), found[1].decode())  # kept as UTF-8 bytes: the parse worker encoded them
     _recent[(database, digest)] = row
     if len(_recent) > 16:
         _recent.popitem(last=False)
@@ -175,6 +177,7 @@ class BuildCache:
         self.inputs: str | None = None  # digest of this build's inputs, when they can be trusted
         self.upcoming: float | None = None  # when the next future-dated article is due
         self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA page_size=65536")  # for a new file: a 10 KB body fits one page (half the writes)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
@@ -230,25 +233,19 @@ class BuildCache:
         """Where the site assembled for ``output`` is kept (see ``touchup``): a file, read in one go."""
         return self.folder / f"site-{hashlib.blake2b(output.encode(), digest_size=8).hexdigest()}.pickle"
 
-    def store_sources(
-        self, parsed: list[tuple[str, int, int, int, Article]], words: dict[str, tuple[str, str]] | None = None
-    ) -> None:
-        """Record freshly parsed files (relative path, size, mtime, time read, article with its body) and their
-        search words (key → (title, rest), see ``search.file_words``)."""
+    def store_sources(self, parsed: list[tuple[str, int, int, int, str, Any]], words: dict[str, Any]) -> None:
+        """Record freshly parsed files (relative path, size, mtime, time read, digest, incremental.CachedArticle)
+        and their search words (key → (title, rest), see ``search.file_words``)."""
         if not parsed:
             return
         self.db.execute("BEGIN")
-        self._put_search_words(words or {})
+        self._put_search_words(words)
         self.db.executemany(
-            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)",
-            [(article.digest, str(article.body_html), article.text) for *_, article in parsed],
+            "INSERT OR REPLACE INTO bodies VALUES (?, ?, ?)", [(digest, c.html, c.text) for *_, digest, c in parsed]
         )
         self.db.executemany(
             "INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (relative, size, mtime, article.digest, checked, pickle.dumps(stored(article, self.path), protocol=5))
-                for relative, size, mtime, checked, article in parsed
-            ],
+            [(path, size, mtime, digest, checked, c.article) for path, size, mtime, checked, digest, c in parsed],
         )
         self.db.execute("COMMIT")
 

@@ -36,21 +36,32 @@ STORE_BATCH = 500  # parsed articles written to the cache at a time, so bodies d
 
 
 @dataclass(frozen=True)
+class CachedArticle:
+    """A parsed article as the cache stores it, made in the parse worker: the main process neither pickles it
+    again nor decodes its body (about 0.1 ms an article, in the one process all results go through)."""
+
+    article: bytes  # pickled StoredArticle (its body left out)
+    html: bytes  # the body's HTML, UTF-8
+    text: bytes  # its plain text, UTF-8
+
+
+@dataclass(frozen=True)
 class _Parsed:
     relative: str
     size: int
     mtime_ns: int
     read_ns: int
     digest: str
-    article: Article | None  # None: unchanged bytes (see ``known``) or errors
+    article: Article | CachedArticle | None  # None: unchanged bytes (see ``known``) or errors
     diagnostics: list[Diagnostic] = field(default_factory=list)
     words: tuple[str, str] = ("", "")  # search.file_words of the article
 
 
-def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | None, words: bool) -> _Parsed:
+def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | None, cached: bool) -> _Parsed:
     """Read and parse one file; when its bytes still have the digest ``known``, stop after reading.
 
-    ``words``: find its search words too, for the cache (without one, the search index finds them itself)."""
+    ``cached``: for the cache, find its search words too (without one, the search index finds them itself) and
+    hand the article back in the cache's form."""
     from .content import parse_article
     from .search import file_words
     from .source import load_source
@@ -62,15 +73,20 @@ def _parse_file(content_dir: Path, config: SiteConfig, path: Path, known: str | 
     except OSError:
         info = None
     source = load_source(path, content_dir, diagnostics)
-    relative = path.relative_to(content_dir).as_posix()
     size, mtime = (info.st_size, info.st_mtime_ns) if info else (-1, -1)
     if source is None:
+        relative = path.relative_to(content_dir).as_posix()
         return _Parsed(relative, size, mtime, read_ns, "", None, diagnostics.items)
     if source.digest == known:
-        return _Parsed(relative, size, mtime, read_ns, source.digest, None)
+        return _Parsed(source.relative, size, mtime, read_ns, source.digest, None)
     article = parse_article(source, config, diagnostics)
-    found = file_words(article) if words and article is not None else ("", "")
-    return _Parsed(relative, size, mtime, read_ns, source.digest, article, diagnostics.items, found)
+    if not cached or article is None:
+        return _Parsed(source.relative, size, mtime, read_ns, source.digest, article, diagnostics.items)
+    found = file_words(article)
+    prepared = CachedArticle(
+        pickle.dumps(stored(article, ""), protocol=5), str(article.body_html).encode(), article.text.encode()
+    )
+    return _Parsed(source.relative, size, mtime, read_ns, source.digest, prepared, diagnostics.items, found)
 
 
 def parse_key(config: SiteConfig) -> str:
@@ -87,7 +103,6 @@ def load_articles(
     progress: Progress | None = None,
 ) -> list[Article]:
     """Every article of the content folder in path order; unchanged files come from the cache."""
-    from .search import words_key
 
     paths = [path for path in find_content(content_dir) if has_utf8_name(path, diagnostics)]
     relatives = [path.relative_to(content_dir).as_posix() for path in paths]
@@ -103,9 +118,7 @@ def load_articles(
                 continue
         todo.append((path, entry.digest if entry is not None else None))
 
-    parsed: list[tuple[str, int, int, int, Article]] = []
-    words: dict[str, tuple[str, str]] = {}  # words_key → search words of the parsed files
-    touched: list[tuple[str, int, int, int]] = []
+    writes = CacheWrites(cache) if cache is not None else None
     forget: list[str] = []
     task = _ParseTask(content_dir, config, todo, cache is not None)
     for done, result in enumerate(ordered_map(task, range(len(todo)), jobs)):
@@ -115,24 +128,47 @@ def load_articles(
         entry = entries.get(result.relative)
         if result.article is None and entry is not None and result.digest == entry.digest:
             found[result.relative] = _unpickle(entry.article, cache)
-            touched.append((result.relative, result.size, result.mtime_ns, result.read_ns))
+            if writes is not None:
+                writes.touched.append(result)
         elif result.article is None:
             forget.append(result.relative)
-        elif cache is None:
-            found[result.relative] = result.article
+        elif writes is None:
+            found[result.relative] = result.article  # type: ignore[assignment]  # parsed without a cache
         else:
-            parsed.append((result.relative, result.size, result.mtime_ns, result.read_ns, result.article))
-            words[words_key(result.article)] = result.words
-            found[result.relative] = stored(result.article, cache.path)
-            if len(parsed) >= STORE_BATCH:
-                cache.store_sources(parsed, words)
-                parsed, words = [], {}
-    if cache is not None:
-        cache.store_sources(parsed, words)
-        cache.touch_sources(touched)
+            found[result.relative] = writes.parsed(result)
+    if cache is not None and writes is not None:
+        writes.flush()
         present = set(relatives)
         cache.forget_sources(forget + [relative for relative in entries if relative not in present])
     return [found[relative] for relative in sorted(found)]
+
+
+@dataclass
+class CacheWrites:
+    """Files read for a build, waiting to be written to the cache (a batch at a time: bodies do not pile up)."""
+
+    cache: BuildCache
+    batch: list[tuple[str, int, int, int, str, CachedArticle]] = field(default_factory=list)
+    words: dict[str, tuple[str, str]] = field(default_factory=dict)  # words_key → search words of the batch
+    touched: list[_Parsed] = field(default_factory=list)  # read again and found unchanged
+
+    def parsed(self, result: _Parsed) -> Article:
+        """The article of a file parsed for the cache (``_parse_file(..., cached=True)``), noted to be stored."""
+        from .search import words_key
+
+        prepared = result.article
+        assert isinstance(prepared, CachedArticle)
+        article = _unpickle(prepared.article, self.cache)
+        self.batch.append((result.relative, result.size, result.mtime_ns, result.read_ns, result.digest, prepared))
+        self.words[words_key(article)] = result.words
+        if len(self.batch) >= STORE_BATCH:
+            self.flush()
+        return article
+
+    def flush(self) -> None:
+        self.cache.store_sources(self.batch, self.words)
+        self.cache.touch_sources([(r.relative, r.size, r.mtime_ns, r.read_ns) for r in self.touched])
+        self.batch, self.words, self.touched = [], {}, []
 
 
 @dataclass
@@ -140,11 +176,11 @@ class _ParseTask:
     content_dir: Path
     config: SiteConfig
     todo: list[tuple[Path, str | None]]
-    words: bool  # find search words for the cache
+    cached: bool  # parse for the cache (see _parse_file)
 
     def __call__(self, index: int) -> _Parsed:
         path, known = self.todo[index]
-        return _parse_file(self.content_dir, self.config, path, known, self.words)
+        return _parse_file(self.content_dir, self.config, path, known, self.cached)
 
 
 def _unpickle(blob: bytes, cache: BuildCache | None) -> Article:
@@ -183,7 +219,7 @@ class RenderedFile:
     path: str
     digest: str
     size: int
-    staged: bool
+    staged: str  # where the file waits for the commit (output.FLAT or TREE), "" when not staged
     links: tuple[str, ...] | None  # internal and external hrefs of an HTML page
     fingerprint: tuple[str | None, str] | None = None  # (fingerprint, refs), when worked out with the rendering
 
@@ -219,7 +255,7 @@ class _RenderTask:
         digest, staged = self.writer.stage(rendered.path, rendered.content)
         links = None
         if rendered.path.endswith((".html", ".htm")):
-            links = tuple(page_hrefs(rendered.content))
+            links = tuple(page_hrefs(rendered.text))
         return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint)
 
 

@@ -29,14 +29,14 @@ import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cache import STRUCTURE, BuildCache, stored
+from .cache import STRUCTURE, BuildCache
 from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .images import resolve_images
-from .incremental import DISPLAY_FIELDS, _parse_file, parse_key
+from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, parse_key
 from .models import Article, Page, Site
 from .portal import alias_page, feed_pages, sitemap_pages
-from .search import search_pages, words_key
+from .search import search_pages
 from .site import article_page
 from .source import content_files
 
@@ -169,7 +169,8 @@ def _parse_changed(
     """Read the files whose size or mtime changed; the cache learns the new ones. None: one has a problem."""
     if len(changed) > MAX_EDITS:
         return None
-    parsed, touched, words, fresh = [], [], {}, {}
+    writes = CacheWrites(cache)
+    fresh = {}
     for path, relative in changed:
         result = _parse_file(content_dir, config, path, states[relative].digest, True)
         if result.diagnostics:
@@ -177,13 +178,10 @@ def _parse_changed(
         if result.article is None:
             if result.digest != states[relative].digest:
                 return None
-            touched.append((relative, result.size, result.mtime_ns, result.read_ns))
-            continue
-        parsed.append((relative, result.size, result.mtime_ns, result.read_ns, result.article))
-        words[words_key(result.article)] = result.words
-        fresh[relative] = stored(result.article, cache.path)
-    cache.store_sources(parsed, words)
-    cache.touch_sources(touched)
+            writes.touched.append(result)
+        else:
+            fresh[relative] = writes.parsed(result)
+    writes.flush()
     return fresh
 
 
