@@ -70,7 +70,7 @@ def invert(terms: list[tuple[int, DocumentTerms]], limit: int = MAX_POSTINGS) ->
     """Spelling → postings of (id, terms) pairs, indexed afresh."""
     index = SearchIndex()
     for doc_id, document in sorted(terms, key=lambda item: item[0]):
-        index.put(doc_id, ("", ""), document)
+        index.put(doc_id, document)
     return index.postings(limit)
 
 
@@ -96,9 +96,9 @@ def test_an_index_kept_between_builds_reindexes_an_edited_article_as_a_fresh_ind
     after = [before[0], terms({"làng"}, {"mới"}), before[2], terms({"hội"}, set())]  # edited 1, added 3
     kept = SearchIndex()
     for doc_id, document in enumerate(before):
-        kept.put(doc_id, (f"{doc_id}.md", "v1"), document)
-    kept.put(1, ("1.md", "v2"), after[1])
-    kept.put(3, ("3.md", "v1"), after[3])
+        kept.put(doc_id, document)
+    kept.put(1, after[1])
+    kept.put(3, after[3])
     assert "đường" not in kept.ids and "nghị" in kept.ids  # a word no article has any more is gone
     assert kept.postings(limit=2) == invert(list(enumerate(after)), limit=2)
     assert kept.postings(limit=2)["hội"] == Postings(ids=[3, 2], titles=[3, 0], count=3)
