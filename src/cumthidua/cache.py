@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS sources (
     relative TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT, checked_ns INTEGER, article BLOB);
 CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, text TEXT);
 CREATE TABLE IF NOT EXISTS search_terms (key TEXT PRIMARY KEY, title TEXT, rest TEXT);
-CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, doc_key TEXT, words_key TEXT, labels TEXT);
+CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, doc_key TEXT, words_key TEXT);
 CREATE INDEX IF NOT EXISTS search_docs_words ON search_docs (words_key);
 CREATE TABLE IF NOT EXISTS search_postings (
     spelling TEXT PRIMARY KEY, term_group TEXT, ids BLOB, titles BLOB, entry TEXT) WITHOUT ROWID;
@@ -315,11 +315,11 @@ class BuildCache:
 
     def search_doc_terms(self, ids: list[int]) -> dict[int, Any] | None:
         """Id → ``search.DocumentTerms`` the articles were indexed with; None when some words are not kept."""
-        from .search import terms_of
+        from .search import key_labels, terms_of
 
-        sql = "SELECT d.id, t.title, t.rest, d.labels FROM search_docs d JOIN search_terms t ON t.key = d.words_key"
+        sql = "SELECT d.id, t.title, t.rest, d.doc_key FROM search_docs d JOIN search_terms t ON t.key = d.words_key"
         rows = self._rows_in(sql + " WHERE d.id IN ({})", ids)
-        found = {doc_id: terms_of((title, rest), labels) for doc_id, title, rest, labels in rows}
+        found = {doc_id: terms_of((title, rest), key_labels(key)) for doc_id, title, rest, key in rows}
         return found if len(found) == len(ids) else None
 
     def search_postings(self, spellings: list[str]) -> dict[str, tuple[array, array]]:
@@ -348,13 +348,13 @@ class BuildCache:
         files: list[Any],
         gone: list[Any],
     ) -> None:
-        """After ``search.reindex``: its new ``state``, the changed articles' rows (id, doc key, words key,
-        labels) and new words, the changed spellings' rows (spelling, group, ids, title ids, entry; no entry:
+        """After ``search.reindex``: its new ``state``, the changed articles' rows (id, doc key, words key) and
+        new words, the changed spellings' rows (spelling, group, ids, title ids, entry; no entry:
         gone), the new or changed shard files (``search.SearchFile``) and those gone."""
         self.db.execute("BEGIN")
         old = self._rows_in("SELECT words_key FROM search_docs WHERE id IN ({})", [row[0] for row in docs])
         self._put_search_words(words)
-        self.db.executemany("INSERT OR REPLACE INTO search_docs VALUES (?, ?, ?, ?)", docs)
+        self.db.executemany("INSERT OR REPLACE INTO search_docs VALUES (?, ?, ?)", docs)
         self.db.executemany(  # words of the articles' old versions, if no article has them any more
             "DELETE FROM search_terms WHERE key = ? AND NOT EXISTS (SELECT 1 FROM search_docs WHERE words_key = ?)",
             [(key, key) for (key,) in old],
@@ -374,7 +374,7 @@ class BuildCache:
         self.db.execute("DELETE FROM search_docs")
         self.db.execute("DELETE FROM search_postings")
         self.db.execute("DELETE FROM search_files WHERE name GLOB 'shards/*'")
-        self.db.executemany("INSERT INTO search_docs VALUES (?, ?, ?, ?)", docs)
+        self.db.executemany("INSERT INTO search_docs VALUES (?, ?, ?)", docs)
         self.db.executemany("INSERT INTO search_postings VALUES (?, ?, ?, ?, ?)", postings)
         self._put_search_files(list(state.shards.values()), [])
         self.set_meta(SEARCH_INDEX, (key, state))

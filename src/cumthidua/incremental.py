@@ -436,20 +436,17 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
     state, chunks = cache.search_state(key)
     if state is None or not reindex(cache, state, keys, articles, MAX_SEARCH_CHANGES):
         state = new_search_index(articles, keys, cache, key)
-    site.search_index = SearchFiles(state.shards, chunks, cache, key)
+    site.search_index = SearchFiles(state.shards, chunks, cache, key, keys)
 
 
 def new_search_index(articles: list[Article], keys: list[str], cache: BuildCache, key: str) -> Any:
     """Index every article (streaming their cached words) and keep the index in the cache."""
-    from .search import IndexState, block_digests, index_articles, label_words, shard_files, term_texts, words_key
+    from .search import IndexState, block_digests, index_articles, shard_files, term_texts, words_key
 
     index = index_articles(articles, cached_search_words(articles, cache))
     entries = index.entries()
     state = IndexState(len(articles), block_digests(keys), shard_files(term_texts(entries.items())))
-    docs = (
-        (doc_id, doc, words_key(article), label_words(article))
-        for doc_id, (article, doc) in enumerate(zip(articles, keys, strict=True))
-    )
+    docs = ((doc_id, doc, words_key(article)) for doc_id, (article, doc) in enumerate(zip(articles, keys, strict=True)))
     cache.replace_search_index(key, state, docs, index.rows(entries))
     return state
 

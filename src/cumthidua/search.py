@@ -91,9 +91,13 @@ def document_terms(article: Article, words: tuple[str, str] | None = None) -> Do
 
 def label_words(article: Article) -> str:
     """The spellings of the article's category and tags, space-separated: what the site adds to its file's words."""
-    category = article.category.name if article.category is not None else (article.category_name or "")
-    tags = " ".join(tag.name for tag in article.tag_terms) or " ".join(article.tags)
-    return " ".join(sorted(spellings(category + " " + tags)))
+    return key_labels(doc_key(article))
+
+
+def key_labels(key: str) -> str:
+    """:func:`label_words` of the article a :func:`doc_key` was made from."""
+    _, _, _, category, _, *tags = key.split("\0")
+    return " ".join(sorted(spellings(category + " " + " ".join(tags))))
 
 
 def terms_of(words: tuple[str, str], labels: str) -> DocumentTerms:
@@ -103,13 +107,13 @@ def terms_of(words: tuple[str, str], labels: str) -> DocumentTerms:
 
 
 def doc_key(article: Article) -> str:
-    """What an article's terms depend on besides the code and config (which the cache is kept for): its source,
-    its file (digest) and its category and tag names; a string, as the build cache keeps it."""
+    """What an article's terms and its search result depend on besides the code and config (which the cache is
+    kept for): its source, its file (digest: title, date, summary, words), its URL, category and tag names."""
     category = article.category
     tags = article.tag_terms
     labels = "\0".join([tag.name for tag in tags] if tags else article.tags)
-    name = category.name if category is not None else article.category_name
-    return f"{article.source}\0{article.digest}\0{name}\0{labels}"
+    name, url = (category.name, category.url) if category is not None else (article.category_name or "", "")
+    return f"{article.source}\0{article.digest}\0{article.url}\0{name}\0{url}\0{labels}"
 
 
 def block_digests(keys: list[str]) -> list[str]:
@@ -149,8 +153,14 @@ class SearchIndex:
                         del postings[spelling]
         self.count = max(self.count, doc_id + 1)
         for postings, spellings in ((self.ids, terms.every), (self.titles, terms.title)):
-            for spelling in spellings:
-                add_id(postings, spelling, doc_id)
+            for spelling in spellings:  # inline: called for every word of every article
+                ids = postings.get(spelling)
+                if ids is None:
+                    postings[spelling] = array("i", [doc_id])
+                elif ids[-1] < doc_id:
+                    ids.append(doc_id)
+                else:
+                    insort(ids, doc_id)
 
     def postings(self, limit: int = MAX_POSTINGS) -> dict[str, Postings]:
         """Spelling → postings as the search files keep them: at most ``limit`` ids, the newest."""
@@ -165,17 +175,6 @@ class SearchIndex:
         for spelling, entry in entries.items():
             titles = self.titles.get(spelling)
             yield spelling, group_of(spelling), self.ids[spelling].tobytes(), titles.tobytes() if titles else b"", entry
-
-
-def add_id(postings: dict[str, array], spelling: str, doc_id: int) -> None:
-    """Add ``doc_id`` to the ascending ids of ``spelling`` (a new article's comes last: no search)."""
-    ids = postings.get(spelling)
-    if ids is None:
-        postings[spelling] = array("i", [doc_id])
-    elif ids[-1] < doc_id:
-        ids.append(doc_id)
-    else:
-        insort(ids, doc_id)
 
 
 def postings_of(ids: Sequence[int], titles: Sequence[int], limit: int = MAX_POSTINGS) -> Postings:
@@ -334,7 +333,7 @@ def reindex(store: Any, state: IndexState, keys: list[str], articles: list[Artic
     moves: dict[str, dict[int, tuple[bool, bool]]] = defaultdict(dict)  # spelling → id → (has it, in title)
     for doc_id in changed:
         old = before.get(doc_id, DocumentTerms(frozenset(), frozenset()))
-        new = terms_of(words[words_key(articles[doc_id])], label_words(articles[doc_id]))
+        new = terms_of(words[words_key(articles[doc_id])], key_labels(keys[doc_id]))
         for spelling in (old.every ^ new.every) | (old.title ^ new.title):
             moves[spelling][doc_id] = (spelling in new.every, spelling in new.title)
     postings = store.search_postings(list(moves))
@@ -346,7 +345,7 @@ def reindex(store: Any, state: IndexState, keys: list[str], articles: list[Artic
     entries = {spelling: entry_json(ids, titles) if ids else None for spelling, (ids, titles) in postings.items()}
     made, gone = remake_groups(store, state.shards, entries)
     state.count, state.blocks = len(keys), blocks
-    docs = [(i, keys[i], words_key(articles[i]), label_words(articles[i])) for i in changed]
+    docs = [(i, keys[i], words_key(articles[i])) for i in changed]
     rows = [(s, group_of(s), ids.tobytes(), titles.tobytes(), entries[s]) for s, (ids, titles) in postings.items()]
     store.update_search_index(state, docs, fresh, rows, made, gone)
     return True
@@ -465,29 +464,25 @@ def shard_files(terms: dict[str, str]) -> dict[str, SearchFile]:
     }
 
 
-def chunk_key(articles: list[Article], style: str) -> str:
-    """What a chunk's documents depend on: the articles' files (title, date, summary, with the config the cache
-    is kept for) and what the site gave them (URL, category)."""
-    parts = [style]
-    for article in articles:
-        category = article.category
-        name, url = (category.name, category.url) if category is not None else ("", "")
-        parts += [article.digest, article.url, name, url]
-    return hashlib.blake2b("\0".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+def chunk_key(keys: list[str], style: str) -> str:
+    """What a chunk's documents depend on: its articles' :func:`doc_key` and how dates are written."""
+    return hashlib.blake2b("\n".join([style, *keys]).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 Chunk = tuple[str, SearchFile]  # (chunk_key, file)
 
 
-def chunk_files(articles: list[Article], ui: dict[str, str], site_format: str, known: list[Chunk]) -> list[Chunk]:
-    """The document chunks of ``articles`` (oldest first: list position = id); those of ``known`` (the last
-    build's) whose key is the same are kept, not made again."""
+def chunk_files(articles: list[Article], ui: dict[str, str], site_format: str, files: SearchFiles) -> list[Chunk]:
+    """The document chunks of ``articles`` (oldest first: list position = id); those of the last build whose
+    key is the same are kept, not made again."""
     pattern, months = date_style(site_format, ui)
     style = repr((FORMAT, pattern, months))
+    keys = files.keys or [doc_key(article) for article in articles]
+    known = files.chunks
     chunks = []
     for number, start in enumerate(range(0, len(articles), DOCS_PER_CHUNK)):
         part = articles[start : start + DOCS_PER_CHUNK]
-        key = chunk_key(part, style)
+        key = chunk_key(keys[start : start + DOCS_PER_CHUNK], style)
         if number < len(known) and known[number][0] == key:
             chunks.append(known[number])
             continue
@@ -504,6 +499,7 @@ class SearchFiles:
     chunks: list[Chunk]  # the last build's, reused where their articles did not change
     store: Any = None  # the BuildCache that keeps their texts; not pickled
     key: str = ""  # what the cache keeps them for (tool code + config)
+    keys: list[str] = field(default_factory=list)  # doc_key of each article, oldest first
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "store": None}
@@ -515,7 +511,7 @@ def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     files = site.search_index
     if files is None:
         files = SearchFiles(shard_files(term_texts(index_articles(articles).entries().items())), [])
-    chunks = chunk_files(articles, ui, site.config.date_format, files.chunks)
+    chunks = chunk_files(articles, ui, site.config.date_format, files)
     load = None
     if files.store is not None:
         files.store.keep_search_chunks(files.key, chunks, files.chunks)
