@@ -217,6 +217,43 @@ def test_one_article_edit_rewrites_only_the_files_it_touches(site: SiteDir):
     assert lookup(site, "quynh") == {"quỳnh": ["Tin số 10"]}
 
 
+def test_an_edit_makes_again_only_the_search_files_of_the_edited_article(site: SiteDir, monkeypatch, tmp_path: Path):
+    """With the build cache, the index is updated in place: only the shards of the words the article gained or
+    lost and its own document chunk are encoded again; the other files' texts come from the cache."""
+    from cumthidua import search as search_module
+    from cumthidua.build import BuildRequest, build
+
+    def run(output: Path, cache: bool = True) -> list[str]:
+        made: list[str] = []
+        original = search_module.search_file
+        monkeypatch.setattr(search_module, "search_file", lambda name, text: made.append(name) or original(name, text))
+        assert build(BuildRequest(site.content, output, cache=cache, jobs=1)).ok
+        monkeypatch.setattr(search_module, "search_file", original)
+        return sorted(made)
+
+    for number in range(120):
+        site.article(f"{number:03d}.md", f"Tin số {number}", f"2020-01-01 {number // 60:02d}:{number % 60:02d}",
+                     f"Thân bài {number} về hội nghị.")  # fmt: skip
+    first = run(site.output)
+    assert "docs/2.json" in first and len(first) > 40  # a new index: every file
+    assert run(site.output) in ([], ["index.json"])  # nothing changed: at most the manifest is made again
+    site.article("070.md", "Tin số 70", "2020-01-01 01:10", "Thân bài 70 về hội nghị quỳnh lưu.")
+    assert run(site.output) == ["docs/1.json", "index.json", "shards/lu.json", "shards/qu.json"]
+    search = site.output / "tim-kiem"
+    untouched = {name: (search / name).read_bytes() for name in ("shards/ho.json", "docs/0.json")}
+    for name in untouched:
+        (search / name).unlink()  # rendered again, from the text the cache keeps
+    site.article("071.md", "Tin số 71", "2020-01-01 01:11", "Thân bài 71 về hội nghị mới.")
+    assert not set(run(site.output)) & set(untouched)
+    assert {name: (search / name).read_bytes() for name in untouched} == untouched
+    run(tmp_path / "clean", cache=False)
+    assert search_files(site.output) == search_files(tmp_path / "clean")
+
+
+def search_files(output: Path) -> dict[str, bytes]:
+    return {path.relative_to(output).as_posix(): path.read_bytes() for path in (output / "tim-kiem").rglob("*.json")}
+
+
 def test_every_page_has_a_search_form_that_leads_to_the_search_page(site: SiteDir):
     site.article("a.md", "Đại hội", "2020-07-14")
     site.build()

@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS search_terms (key TEXT PRIMARY KEY, title TEXT, rest 
 CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, doc_key TEXT, words_key TEXT);
 CREATE INDEX IF NOT EXISTS search_docs_words ON search_docs (words_key);
 CREATE TABLE IF NOT EXISTS search_postings (
-    spelling TEXT PRIMARY KEY, term_group TEXT, ids BLOB, titles BLOB, entry TEXT) WITHOUT ROWID;
+    spelling TEXT PRIMARY KEY, term_group TEXT, ids BLOB, titles BLOB, entry TEXT);
 CREATE INDEX IF NOT EXISTS search_postings_group ON search_postings (term_group);
 CREATE TABLE IF NOT EXISTS search_files (name TEXT PRIMARY KEY, digest TEXT, text TEXT);
 CREATE TABLE IF NOT EXISTS pages (

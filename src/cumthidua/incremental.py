@@ -428,26 +428,29 @@ def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
     moved or much changed."""
     if cache is None:
         return
-    from .search import SearchFiles, doc_key, reindex
+    from .search import SearchFiles, block_digests, doc_key, reindex
 
     articles = list(reversed(site.articles))  # ids count from the oldest
     keys = [doc_key(article) for article in articles]
+    blocks = block_digests(keys)
     key = parse_key(site.config)
     state, chunks = cache.search_state(key)
-    if state is None or not reindex(cache, state, keys, articles, MAX_SEARCH_CHANGES):
-        state = new_search_index(articles, keys, cache, key)
-    site.search_index = SearchFiles(state.shards, chunks, cache, key, keys)
+    if state is None or not reindex(cache, state, keys, blocks, articles, MAX_SEARCH_CHANGES):
+        state = new_search_index(articles, keys, blocks, cache, key)
+    site.search_index = SearchFiles(state.shards, chunks, cache, key, blocks)
 
 
-def new_search_index(articles: list[Article], keys: list[str], cache: BuildCache, key: str) -> Any:
+def new_search_index(articles: list[Article], keys: list[str], blocks: list[str], cache: BuildCache, key: str) -> Any:
     """Index every article (streaming their cached words) and keep the index in the cache."""
-    from .search import IndexState, block_digests, index_articles, shard_files, term_texts, words_key
+    from .search import IndexState, index_articles, shard_files, term_texts, words_key
+    from .vietnamese import fold
 
     index = index_articles(articles, cached_search_words(articles, cache))
     entries = index.entries()
-    state = IndexState(len(articles), block_digests(keys), shard_files(term_texts(entries.items())))
+    folded = {spelling: fold(spelling) for spelling in entries}
+    state = IndexState(len(articles), blocks, shard_files(term_texts(entries.items(), folded)))
     docs = ((doc_id, doc, words_key(article)) for doc_id, (article, doc) in enumerate(zip(articles, keys, strict=True)))
-    cache.replace_search_index(key, state, docs, index.rows(entries))
+    cache.replace_search_index(key, state, docs, index.rows(entries, folded))
     return state
 
 

@@ -51,7 +51,6 @@ TERMS_VERSION = 1  # bump when document_terms finds other words: cached terms of
 MAX_POSTINGS = 1000  # articles kept for one spelling (see the module docstring)
 MAX_TERM_LENGTH = 40  # longer "words" are URLs, hashes or glued text: not indexed
 SHARD_TARGET = 48_000  # bytes; a larger shard is split by one more character of its terms
-DOCS_PER_BLOCK = 1000  # articles per digest of keys, see block_digests
 DOCS_PER_CHUNK = 50  # documents per file (about 20 KB): ten hits cost at most ten of them
 SUMMARY_LENGTH = 200  # characters of the summary kept for the result list
 DOC_FIELDS = ("title", "url", "iso", "date", "category", "category_url", "summary")
@@ -91,12 +90,18 @@ def document_terms(article: Article, words: tuple[str, str] | None = None) -> Do
 
 def label_words(article: Article) -> str:
     """The spellings of the article's category and tags, space-separated: what the site adds to its file's words."""
-    return key_labels(doc_key(article))
+    category = article.category.name if article.category is not None else (article.category_name or "")
+    tags = [tag.name for tag in article.tag_terms] if article.tag_terms else article.tags
+    return labels_of(category, tags)
 
 
 def key_labels(key: str) -> str:
     """:func:`label_words` of the article a :func:`doc_key` was made from."""
     _, _, _, category, _, *tags = key.split("\0")
+    return labels_of(category, tags)
+
+
+def labels_of(category: str, tags: list[str]) -> str:
     return " ".join(sorted(spellings(category + " " + " ".join(tags))))
 
 
@@ -117,12 +122,10 @@ def doc_key(article: Article) -> str:
 
 
 def block_digests(keys: list[str]) -> list[str]:
-    """A digest of each :data:`DOCS_PER_BLOCK` articles' keys: the blocks that differ from the last build's are
-    the only ones whose articles are compared one by one."""
-    return [
-        hashlib.blake2b("\n".join(keys[start : start + DOCS_PER_BLOCK]).encode("utf-8", "surrogatepass")).hexdigest()
-        for start in range(0, len(keys), DOCS_PER_BLOCK)
-    ]
+    """A digest of the keys of each chunk's articles (:data:`DOCS_PER_CHUNK`): only the chunks whose digest
+    differs from the last build's have their articles compared one by one and their documents made again."""
+    blocks = ("\n".join(keys[start : start + DOCS_PER_CHUNK]) for start in range(0, len(keys), DOCS_PER_CHUNK))
+    return [hashlib.blake2b(block.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() for block in blocks]
 
 
 @dataclass
@@ -170,11 +173,12 @@ class SearchIndex:
         """Spelling → the JSON of its entry (see :func:`spelling_entry`), with :data:`MAX_POSTINGS`."""
         return {spelling: entry_json(ids, self.titles.get(spelling, ())) for spelling, ids in self.ids.items()}
 
-    def rows(self, entries: dict[str, str]) -> Iterator[tuple[str, str, bytes, bytes, str]]:
+    def rows(self, entries: dict[str, str], folded: dict[str, str]) -> Iterator[tuple[str, str, bytes, bytes, str]]:
         """(spelling, group, ids, title ids, entry) of every spelling, as the build cache keeps them."""
         for spelling, entry in entries.items():
             titles = self.titles.get(spelling)
-            yield spelling, group_of(spelling), self.ids[spelling].tobytes(), titles.tobytes() if titles else b"", entry
+            ids = self.ids[spelling].tobytes()
+            yield spelling, folded[spelling][:2], ids, titles.tobytes() if titles else b"", entry
 
 
 def postings_of(ids: Sequence[int], titles: Sequence[int], limit: int = MAX_POSTINGS) -> Postings:
@@ -188,11 +192,12 @@ def entry_json(ids: Sequence[int], titles: Sequence[int]) -> str:
     return to_json(spelling_entry(postings_of(ids, titles, MAX_POSTINGS), MAX_POSTINGS))
 
 
-def term_texts(entries: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Folded term → the JSON of its {spelling → entry}, from (spelling, entry JSON) pairs."""
+def term_texts(entries: Iterable[tuple[str, str]], folded: dict[str, str] | None = None) -> dict[str, str]:
+    """Folded term → the JSON of its {spelling → entry}, from (spelling, entry JSON) pairs (``folded``: each
+    spelling's term, when known)."""
     spellings: dict[str, dict[str, str]] = defaultdict(dict)
     for spelling, entry in entries:
-        spellings[fold(spelling)][spelling] = entry
+        spellings[folded[spelling] if folded else fold(spelling)][spelling] = entry
     return {term: json_object(members) for term, members in spellings.items()}
 
 
@@ -310,15 +315,16 @@ class IndexState:
     shards: dict[str, SearchFile]  # shard key → file, texts left to the cache
 
 
-def reindex(store: Any, state: IndexState, keys: list[str], articles: list[Article], limit: int) -> bool:
+def reindex(
+    store: Any, state: IndexState, keys: list[str], blocks: list[str], articles: list[Article], limit: int
+) -> bool:
     """Update the index the build cache keeps (``store``, see ``cache.BuildCache``) and ``state`` in place:
     re-index the articles whose key (:func:`doc_key`) changed and add new ones at the end, when at most
-    ``limit`` did and no id moved; False (nothing changed) otherwise.
+    ``limit`` did and no id moved; False (nothing changed) otherwise. ``blocks``: the keys' block_digests.
 
     Only the blocks of keys that differ are read, only the spellings an article gained or lost are read and
     written, and only the shard groups of those spellings are made again: the cost follows the edit.
     """
-    blocks = block_digests(keys)
     changed = changed_ids(store, state, keys, blocks)
     if changed is None or len(changed) > limit:
         return False
@@ -358,12 +364,12 @@ def changed_ids(store: Any, state: IndexState, keys: list[str], blocks: list[str
         return None
     changed = []
     for number, digest in enumerate(blocks):
-        start = number * DOCS_PER_BLOCK
+        start = number * DOCS_PER_CHUNK
         if start >= state.count:
             break
         if number < len(state.blocks) and state.blocks[number] == digest:
             continue
-        for doc_id, key in enumerate(store.search_doc_keys(start, min(start + DOCS_PER_BLOCK, state.count)), start):
+        for doc_id, key in enumerate(store.search_doc_keys(start, min(start + DOCS_PER_CHUNK, state.count)), start):
             if key != keys[doc_id]:
                 if key_source(key) != key_source(keys[doc_id]):
                     return None
@@ -464,9 +470,10 @@ def shard_files(terms: dict[str, str]) -> dict[str, SearchFile]:
     }
 
 
-def chunk_key(keys: list[str], style: str) -> str:
-    """What a chunk's documents depend on: its articles' :func:`doc_key` and how dates are written."""
-    return hashlib.blake2b("\n".join([style, *keys]).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+def chunk_key(block: str, style: str) -> str:
+    """What a chunk's documents depend on: its articles' keys (``block``, see :func:`block_digests`) and how
+    dates are written."""
+    return hashlib.blake2b(f"{style}\0{block}".encode(), digest_size=16).hexdigest()
 
 
 Chunk = tuple[str, SearchFile]  # (chunk_key, file)
@@ -477,12 +484,12 @@ def chunk_files(articles: list[Article], ui: dict[str, str], site_format: str, f
     key is the same are kept, not made again."""
     pattern, months = date_style(site_format, ui)
     style = repr((FORMAT, pattern, months))
-    keys = files.keys or [doc_key(article) for article in articles]
+    blocks = files.blocks or block_digests([doc_key(article) for article in articles])
     known = files.chunks
     chunks = []
     for number, start in enumerate(range(0, len(articles), DOCS_PER_CHUNK)):
         part = articles[start : start + DOCS_PER_CHUNK]
-        key = chunk_key(keys[start : start + DOCS_PER_CHUNK], style)
+        key = chunk_key(blocks[number], style)
         if number < len(known) and known[number][0] == key:
             chunks.append(known[number])
             continue
@@ -499,7 +506,7 @@ class SearchFiles:
     chunks: list[Chunk]  # the last build's, reused where their articles did not change
     store: Any = None  # the BuildCache that keeps their texts; not pickled
     key: str = ""  # what the cache keeps them for (tool code + config)
-    keys: list[str] = field(default_factory=list)  # doc_key of each article, oldest first
+    blocks: list[str] = field(default_factory=list)  # block_digests of the articles' keys, oldest first
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "store": None}
