@@ -70,7 +70,7 @@ def invert(terms: list[tuple[int, DocumentTerms]], limit: int = MAX_POSTINGS) ->
     """Spelling → postings of (id, terms) pairs, indexed afresh."""
     index = SearchIndex()
     for doc_id, document in sorted(terms, key=lambda item: item[0]):
-        index.put(doc_id, ("", ""), document)
+        index.put(doc_id, document)
     return index.postings(limit)
 
 
@@ -96,9 +96,9 @@ def test_an_index_kept_between_builds_reindexes_an_edited_article_as_a_fresh_ind
     after = [before[0], terms({"làng"}, {"mới"}), before[2], terms({"hội"}, set())]  # edited 1, added 3
     kept = SearchIndex()
     for doc_id, document in enumerate(before):
-        kept.put(doc_id, (f"{doc_id}.md", "v1"), document)
-    kept.put(1, ("1.md", "v2"), after[1])
-    kept.put(3, ("3.md", "v1"), after[3])
+        kept.put(doc_id, document)
+    kept.put(1, after[1])
+    kept.put(3, after[3])
     assert "đường" not in kept.ids and "nghị" in kept.ids  # a word no article has any more is gone
     assert kept.postings(limit=2) == invert(list(enumerate(after)), limit=2)
     assert kept.postings(limit=2)["hội"] == Postings(ids=[3, 2], titles=[3, 0], count=3)
@@ -215,6 +215,43 @@ def test_one_article_edit_rewrites_only_the_files_it_touches(site: SiteDir):
     assert changed == ["docs/0.json", "index.json", "shards/lu.json", "shards/qu.json"]
     assert len(after) > 40 and before.keys() <= after.keys()
     assert lookup(site, "quynh") == {"quỳnh": ["Tin số 10"]}
+
+
+def test_an_edit_makes_again_only_the_search_files_of_the_edited_article(site: SiteDir, monkeypatch, tmp_path: Path):
+    """With the build cache, the index is updated in place: only the shards of the words the article gained or
+    lost and its own document chunk are encoded again; the other files' texts come from the cache."""
+    from cumthidua import search as search_module
+    from cumthidua.build import BuildRequest, build
+
+    def run(output: Path, cache: bool = True) -> list[str]:
+        made: list[str] = []
+        original = search_module.search_file
+        monkeypatch.setattr(search_module, "search_file", lambda name, text: made.append(name) or original(name, text))
+        assert build(BuildRequest(site.content, output, cache=cache, jobs=1)).ok
+        monkeypatch.setattr(search_module, "search_file", original)
+        return sorted(made)
+
+    for number in range(120):
+        site.article(f"{number:03d}.md", f"Tin số {number}", f"2020-01-01 {number // 60:02d}:{number % 60:02d}",
+                     f"Thân bài {number} về hội nghị.")  # fmt: skip
+    first = run(site.output)
+    assert "docs/2.json" in first and len(first) > 40  # a new index: every file
+    assert run(site.output) in ([], ["index.json"])  # nothing changed: at most the manifest is made again
+    site.article("070.md", "Tin số 70", "2020-01-01 01:10", "Thân bài 70 về hội nghị quỳnh lưu.")
+    assert run(site.output) == ["docs/1.json", "index.json", "shards/lu.json", "shards/qu.json"]
+    search = site.output / "tim-kiem"
+    untouched = {name: (search / name).read_bytes() for name in ("shards/ho.json", "docs/0.json")}
+    for name in untouched:
+        (search / name).unlink()  # rendered again, from the text the cache keeps
+    site.article("071.md", "Tin số 71", "2020-01-01 01:11", "Thân bài 71 về hội nghị mới.")
+    assert not set(run(site.output)) & set(untouched)
+    assert {name: (search / name).read_bytes() for name in untouched} == untouched
+    run(tmp_path / "clean", cache=False)
+    assert search_files(site.output) == search_files(tmp_path / "clean")
+
+
+def search_files(output: Path) -> dict[str, bytes]:
+    return {path.relative_to(output).as_posix(): path.read_bytes() for path in (output / "tim-kiem").rglob("*.json")}
 
 
 def test_every_page_has_a_search_form_that_leads_to_the_search_page(site: SiteDir):

@@ -11,6 +11,10 @@ One SQLite file holds
 - ``search_terms``: the words of each file the search index lists, by
   :func:`search.words_key`, found when the file is parsed, so a new search
   index does not read every body again;
+- ``search_docs``, ``search_postings``, ``search_files``: the search index of
+  the last build by piece (each article's words key, each spelling's
+  articles and JSON entry, each shard's and document chunk's text), so an
+  edit reads and writes only the pieces it touches (see ``search.reindex``);
 - ``pages``: per output folder, each page's fingerprint, the digest of the
   bytes it gave, its links and the articles it shows, so an unchanged page is
   neither rendered nor rewritten and the link check still sees it;
@@ -27,12 +31,14 @@ skipped; everything it stores is keyed by the digests of its inputs.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
 import sqlite3
+from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +49,8 @@ from .models import Article
 CACHE_DIR = Path(".cumthidua") / "cache"
 DATABASE = "build-2.sqlite"  # the number changes with the schema
 STRUCTURE = "structure:"  # meta key prefix, per output folder
+SEARCH_INDEX = "search-index"  # meta key: (key, search.IndexState) of the last build
+SEARCH_CHUNKS = "search-chunks"  # meta key: (key, [search.Chunk]) of the last build
 RACY_SECONDS = 2  # a file changed this close to the cache's write may change again within one mtime tick
 
 _SCHEMA = """
@@ -51,6 +59,12 @@ CREATE TABLE IF NOT EXISTS sources (
     relative TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, digest TEXT, checked_ns INTEGER, article BLOB);
 CREATE TABLE IF NOT EXISTS bodies (digest TEXT PRIMARY KEY, html TEXT, text TEXT);
 CREATE TABLE IF NOT EXISTS search_terms (key TEXT PRIMARY KEY, title TEXT, rest TEXT);
+CREATE TABLE IF NOT EXISTS search_docs (id INTEGER PRIMARY KEY, doc_key TEXT, words_key TEXT);
+CREATE INDEX IF NOT EXISTS search_docs_words ON search_docs (words_key);
+CREATE TABLE IF NOT EXISTS search_postings (
+    spelling TEXT PRIMARY KEY, term_group TEXT, ids BLOB, titles BLOB, entry TEXT);
+CREATE INDEX IF NOT EXISTS search_postings_group ON search_postings (term_group);
+CREATE TABLE IF NOT EXISTS search_files (name TEXT PRIMARY KEY, digest TEXT, text TEXT);
 CREATE TABLE IF NOT EXISTS pages (
     output TEXT, path TEXT, fingerprint TEXT, digest TEXT, links BLOB, refs TEXT, PRIMARY KEY (output, path));
 """
@@ -73,16 +87,29 @@ _readers: dict[tuple[int, str], sqlite3.Connection] = {}
 _recent: OrderedDict[tuple[str, str], tuple[str, str]] = OrderedDict()
 
 
-def _read_body(database: str, digest: str) -> tuple[str, str]:
-    """(html, text) of a body; one read-only connection per process (workers are forked)."""
-    cached = _recent.get((database, digest))
-    if cached is not None:
-        return cached
+def _reader(database: str) -> sqlite3.Connection:
+    """One read-only connection per process (workers are forked)."""
     key = (os.getpid(), database)
     connection = _readers.get(key)
     if connection is None:
         connection = _readers[key] = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
-    found = connection.execute("SELECT html, text FROM bodies WHERE digest = ?", (digest,)).fetchone()
+    return connection
+
+
+def read_search_file(database: str, name: str, digest: str) -> str:
+    """The text of a search file the cache keeps (``search.SearchFile``), checked against its digest."""
+    row = _reader(database).execute("SELECT digest, text FROM search_files WHERE name = ?", (name,)).fetchone()
+    if row is None or row[0] != digest:
+        raise LookupError(f"search file {name} ({digest}) missing from the build cache {database}")
+    return row[1]
+
+
+def _read_body(database: str, digest: str) -> tuple[str, str]:
+    """(html, text) of a body."""
+    cached = _recent.get((database, digest))
+    if cached is not None:
+        return cached
+    found = _reader(database).execute("SELECT html, text FROM bodies WHERE digest = ?", (digest,)).fetchone()
     if found is None:
         raise LookupError(f"body {digest} missing from the build cache {database}")
     row = (found[0].decode(), found[1].decode())  # kept as UTF-8 bytes: the parse worker encoded them
@@ -138,6 +165,12 @@ def stored(article: Article, database: str) -> StoredArticle:
     result.__dict__.update(state)
     result.__dict__["_store"] = database
     return result
+
+
+def _ids(data: bytes) -> array:
+    ids = array("i")
+    ids.frombytes(data)
+    return ids
 
 
 # -- the cache file ---------------------------------------------------------------------------------------------
@@ -291,6 +324,108 @@ class BuildCache:
         self._put_search_words(fresh)
         self.db.executemany("DELETE FROM search_terms WHERE key = ?", [(key,) for key in gone])
         self.db.execute("COMMIT")
+
+    # -- the search index by piece (see search.reindex)
+
+    def search_state(self, key: str) -> tuple[Any, list]:
+        """The last build's ``search.IndexState``, None when kept for another ``key`` (tool code + config) or
+        never; and its document chunks (``search.Chunk``), [] likewise."""
+        state = self.get_meta(SEARCH_INDEX)
+        chunks = self.get_meta(SEARCH_CHUNKS)
+        valid = state[1] if isinstance(state, tuple) and state[0] == key else None
+        return valid, chunks[1] if isinstance(chunks, tuple) and chunks[0] == key else []
+
+    def search_doc_keys(self, start: int, end: int) -> list[str]:
+        """``search.doc_key`` of the articles indexed with ids from ``start`` to ``end`` (excluded)."""
+        rows = self.db.execute("SELECT doc_key FROM search_docs WHERE id >= ? AND id < ? ORDER BY id", (start, end))
+        return [key for (key,) in rows]
+
+    def search_doc_terms(self, ids: list[int]) -> dict[int, Any] | None:
+        """Id → ``search.DocumentTerms`` the articles were indexed with; None when some words are not kept."""
+        from .search import key_labels, terms_of
+
+        sql = "SELECT d.id, t.title, t.rest, d.doc_key FROM search_docs d JOIN search_terms t ON t.key = d.words_key"
+        rows = self._rows_in(sql + " WHERE d.id IN ({})", ids)
+        found = {doc_id: terms_of((title, rest), key_labels(key)) for doc_id, title, rest, key in rows}
+        return found if len(found) == len(ids) else None
+
+    def search_postings(self, spellings: list[str]) -> dict[str, tuple[array, array]]:
+        """Spelling → (ids, title ids), ascending, of those of ``spellings`` indexed."""
+        sql = "SELECT spelling, ids, titles FROM search_postings WHERE spelling IN ({})"
+        return {spelling: (_ids(ids), _ids(titles)) for spelling, ids, titles in self._rows_in(sql, spellings)}
+
+    def search_group_entries(self, groups: set[str]) -> list[tuple[str, str]]:
+        """(spelling, entry JSON) of every spelling whose term starts with one of ``groups`` (``search.group_of``)."""
+        return self._rows_in("SELECT spelling, entry FROM search_postings WHERE term_group IN ({})", sorted(groups))
+
+    def _rows_in(self, sql: str, values: Sequence[Any]) -> list[tuple]:
+        """``sql`` with ``IN ({})`` run for ``values`` a batch at a time (SQLite limits the parameters)."""
+        rows: list[tuple] = []
+        for start in range(0, len(values), 500):
+            batch = values[start : start + 500]
+            rows += self.db.execute(sql.format(",".join("?" * len(batch))), batch).fetchall()
+        return rows
+
+    def update_search_index(
+        self,
+        state: Any,
+        docs: list[tuple],
+        words: dict[str, tuple[str, str]],
+        postings: list[tuple],
+        files: list[Any],
+        gone: list[Any],
+    ) -> None:
+        """After ``search.reindex``: its new ``state``, the changed articles' rows (id, doc key, words key) and
+        new words, the changed spellings' rows (spelling, group, ids, title ids, entry; no entry:
+        gone), the new or changed shard files (``search.SearchFile``) and those gone."""
+        self.db.execute("BEGIN")
+        old = self._rows_in("SELECT words_key FROM search_docs WHERE id IN ({})", [row[0] for row in docs])
+        self._put_search_words(words)
+        self.db.executemany("INSERT OR REPLACE INTO search_docs VALUES (?, ?, ?)", docs)
+        self.db.executemany(  # words of the articles' old versions, if no article has them any more
+            "DELETE FROM search_terms WHERE key = ? AND NOT EXISTS (SELECT 1 FROM search_docs WHERE words_key = ?)",
+            [(key, key) for (key,) in old],
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO search_postings VALUES (?, ?, ?, ?, ?)", [row for row in postings if row[4]]
+        )
+        self.db.executemany("DELETE FROM search_postings WHERE spelling = ?", [(r[0],) for r in postings if not r[4]])
+        self._put_search_files(files, gone)
+        self.set_meta(SEARCH_INDEX, (self.get_meta(SEARCH_INDEX)[0], state))
+        self.db.execute("COMMIT")
+
+    def replace_search_index(self, key: str, state: Any, docs: Iterable[tuple], postings: Iterable[tuple]) -> None:
+        """Keep a search index made afresh, for ``key``: rows as in :meth:`update_search_index`, every shard
+        file with its text in ``state``."""
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM search_docs")
+        self.db.execute("DELETE FROM search_postings")
+        self.db.execute("DELETE FROM search_files WHERE name GLOB 'shards/*'")
+        self.db.executemany("INSERT INTO search_docs VALUES (?, ?, ?)", docs)
+        self.db.executemany("INSERT INTO search_postings VALUES (?, ?, ?, ?, ?)", postings)
+        self._put_search_files(list(state.shards.values()), [])
+        self.set_meta(SEARCH_INDEX, (key, state))
+        self.db.execute("COMMIT")
+
+    def keep_search_chunks(self, key: str, chunks: list[tuple[str, Any]], known: list[tuple[str, Any]]) -> None:
+        """Keep the document chunks (``search.Chunk``) of this build; only those made again are written."""
+        made = [file for _, file in chunks if file.text is not None]
+        if not made and len(chunks) == len(known):
+            return
+        self.db.execute("BEGIN")
+        self._put_search_files(made, [file for _, file in known[len(chunks) :]])
+        self.set_meta(SEARCH_CHUNKS, (key, chunks))
+        self.db.execute("COMMIT")
+
+    def _put_search_files(self, files: list[Any], gone: list[Any]) -> None:
+        self.db.executemany("DELETE FROM search_files WHERE name = ?", [(file.name,) for file in gone])
+        self.db.executemany(
+            "INSERT OR REPLACE INTO search_files VALUES (?, ?, ?)", [(f.name, f.digest, f.text) for f in files]
+        )
+
+    def search_file_reader(self) -> Callable[[str, str], str]:
+        """``read(name, digest)``: the text of a search file this cache keeps, from any process."""
+        return functools.partial(read_search_file, self.path)
 
     # -- rendered pages
 

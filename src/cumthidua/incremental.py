@@ -473,27 +473,39 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
     }
 
 
-SEARCH_INDEX = "search-index"  # meta key: the search index of the last build, see search.SearchIndex
 MAX_SEARCH_CHANGES = 200  # more changed articles than this: the index is made again from every article's words
 
 
 def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
-    """Fill ``site.search_index``: the last build's index, with the changed and new articles indexed again;
-    made afresh (from cached words where files did not change) when ids moved or much changed."""
+    """Fill ``site.search_index`` (``search.SearchFiles``): the last build's index kept in the cache, with the
+    changed and new articles indexed again; made afresh (from cached words where files did not change) when ids
+    moved or much changed."""
     if cache is None:
         return
-    from .search import index_articles, terms_key
+    from .search import SearchFiles, block_digests, doc_key, reindex
 
     articles = list(reversed(site.articles))  # ids count from the oldest
-    docs = [(article.source, terms_key(article)) for article in articles]
-    saved = cache.get_meta(SEARCH_INDEX)  # (tool key, index): another version of the tool indexes otherwise
-    index = saved[1] if isinstance(saved, tuple) and saved[0] == tool_key() else None
-    if index is None or index.docs != docs:
-        if index is None or not index.catch_up(docs, articles, MAX_SEARCH_CHANGES):
-            index = index_articles(articles, cached_search_words(articles, cache))
-        index.terms()  # work out the entries now, so they are kept too
-        cache.set_meta(SEARCH_INDEX, (tool_key(), index))
-    site.search_index = index
+    keys = [doc_key(article) for article in articles]
+    blocks = block_digests(keys)
+    key = parse_key(site.config)
+    state, chunks = cache.search_state(key)
+    if state is None or not reindex(cache, state, keys, blocks, articles, MAX_SEARCH_CHANGES):
+        state = new_search_index(articles, keys, blocks, cache, key)
+    site.search_index = SearchFiles(state.shards, chunks, cache, key, blocks)
+
+
+def new_search_index(articles: list[Article], keys: list[str], blocks: list[str], cache: BuildCache, key: str) -> Any:
+    """Index every article (streaming their cached words) and keep the index in the cache."""
+    from .search import IndexState, index_articles, shard_files, term_texts, words_key
+    from .vietnamese import fold
+
+    index = index_articles(articles, cached_search_words(articles, cache))
+    entries = index.entries()
+    folded = {spelling: fold(spelling) for spelling in entries}
+    state = IndexState(len(articles), blocks, shard_files(term_texts(entries.items(), folded)))
+    docs = ((doc_id, doc, words_key(article)) for doc_id, (article, doc) in enumerate(zip(articles, keys, strict=True)))
+    cache.replace_search_index(key, state, docs, index.rows(entries, folded))
+    return state
 
 
 SEARCH_WORDS_BATCH = 500  # articles whose cached words are read at a time

@@ -30,14 +30,16 @@ articles are indexed again (see :func:`incremental.work_out_search_index`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
 from array import array
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .dates import date_style, format_date, isoformat
 from .models import Article, Page, Site
@@ -83,19 +85,47 @@ def words_key(article: Article) -> str:
 
 def document_terms(article: Article, words: tuple[str, str] | None = None) -> DocumentTerms:
     """What is indexed: title, summary, category, tags and the body's plain text (``words``: found ahead)."""
-    title_words, rest_words = words or file_words(article)
-    title = frozenset(title_words.split())
-    category = article.category.name if article.category is not None else (article.category_name or "")
-    tags = " ".join(tag.name for tag in article.tag_terms) or " ".join(article.tags)
-    return DocumentTerms(title, title.union(rest_words.split(), spellings(category + " " + tags)))
+    return terms_of(words or file_words(article), label_words(article))
 
 
-def terms_key(article: Article) -> str:
-    """What an article's terms depend on: its file (digest), its category and tag names, the extraction code."""
+def label_words(article: Article) -> str:
+    """The spellings of the article's category and tags, space-separated: what the site adds to its file's words."""
     category = article.category.name if article.category is not None else (article.category_name or "")
-    tags = [tag.name for tag in article.tag_terms] or list(article.tags)
-    parts = [str(TERMS_VERSION), article.digest, category, *tags]
-    return hashlib.blake2b("\0".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+    tags = [tag.name for tag in article.tag_terms] if article.tag_terms else article.tags
+    return labels_of(category, tags)
+
+
+def key_labels(key: str) -> str:
+    """:func:`label_words` of the article a :func:`doc_key` was made from."""
+    _, _, _, category, _, *tags = key.split("\0")
+    return labels_of(category, tags)
+
+
+def labels_of(category: str, tags: list[str]) -> str:
+    return " ".join(sorted(spellings(category + " " + " ".join(tags))))
+
+
+def terms_of(words: tuple[str, str], labels: str) -> DocumentTerms:
+    """The terms of an article from its file's words (see :func:`file_words`) and :func:`label_words`."""
+    title = frozenset(words[0].split())
+    return DocumentTerms(title, title.union(words[1].split(), labels.split()))
+
+
+def doc_key(article: Article) -> str:
+    """What an article's terms and its search result depend on besides the code and config (which the cache is
+    kept for): its source, its file (digest: title, date, summary, words), its URL, category and tag names."""
+    category = article.category
+    tags = article.tag_terms
+    labels = "\0".join([tag.name for tag in tags] if tags else article.tags)
+    name, url = (category.name, category.url) if category is not None else (article.category_name or "", "")
+    return f"{article.source}\0{article.digest}\0{article.url}\0{name}\0{url}\0{labels}"
+
+
+def block_digests(keys: list[str]) -> list[str]:
+    """A digest of the keys of each chunk's articles (:data:`DOCS_PER_CHUNK`): only the chunks whose digest
+    differs from the last build's have their articles compared one by one and their documents made again."""
+    blocks = ("\n".join(keys[start : start + DOCS_PER_CHUNK]) for start in range(0, len(keys), DOCS_PER_CHUNK))
+    return [hashlib.blake2b(block.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() for block in blocks]
 
 
 @dataclass
@@ -107,38 +137,26 @@ class Postings:
     count: int = 0  # articles with it, kept or not
 
 
-Doc = tuple[str, str]  # (source, terms_key) of the article behind one id
-
-
 @dataclass
 class SearchIndex:
-    """Every spelling's articles, by id ascending: kept between builds (see ``incremental``), so that an
-    edit re-indexes the edited article instead of inverting every article's words again."""
+    """Every spelling's articles, by id ascending: made in memory when a build has no index to update (see
+    :func:`reindex` for one that has)."""
 
-    docs: list[Doc] = field(default_factory=list)  # id → article
+    count: int = 0  # articles indexed
     ids: dict[str, array] = field(default_factory=dict)  # spelling → ids of the articles with it
     titles: dict[str, array] = field(default_factory=dict)  # spelling → ids of those with it in the title
-    # JSON of each spelling's entry (see spelling_entry), kept until an article with the spelling changes:
-    entries: dict[str, str] = field(default_factory=dict)
 
-    def put(self, doc_id: int, doc: Doc, terms: DocumentTerms) -> None:
+    def put(self, doc_id: int, terms: DocumentTerms) -> None:
         """Index article ``doc_id`` (a new one is the next id) with ``terms``, in place of what it had."""
-        touched = set(terms.every)
-        if doc_id < len(self.docs):
-            self.docs[doc_id] = doc
+        if doc_id < self.count:
             for postings in (self.ids, self.titles):
                 for spelling in [spelling for spelling, ids in postings.items() if doc_id in ids]:
-                    touched.add(spelling)
                     postings[spelling].remove(doc_id)
                     if not postings[spelling]:
                         del postings[spelling]
-        else:
-            self.docs.extend([("", "")] * (doc_id - len(self.docs)) + [doc])
-        if self.entries:  # none yet while a new index is filled
-            for spelling in touched:
-                self.entries.pop(spelling, None)
+        self.count = max(self.count, doc_id + 1)
         for postings, spellings in ((self.ids, terms.every), (self.titles, terms.title)):
-            for spelling in spellings:
+            for spelling in spellings:  # inline: called for every word of every article
                 ids = postings.get(spelling)
                 if ids is None:
                     postings[spelling] = array("i", [doc_id])
@@ -147,45 +165,53 @@ class SearchIndex:
                 else:
                     insort(ids, doc_id)
 
-    def catch_up(self, docs: list[Doc], articles: list[Article], limit: int) -> bool:
-        """Re-index the articles whose terms key changed and add new ones at the end, when at most ``limit``
-        did and no id moved; False (the index untouched) otherwise."""
-        known = len(self.docs)
-        if known > len(docs) or [s for s, _ in self.docs] != [s for s, _ in docs[:known]]:
-            return False
-        changed = [i for i in range(known) if self.docs[i][1] != docs[i][1]] + list(range(known, len(docs)))
-        if len(changed) > limit:
-            return False
-        for doc_id in changed:
-            self.put(doc_id, docs[doc_id], document_terms(articles[doc_id]))
-        return True
-
     def postings(self, limit: int = MAX_POSTINGS) -> dict[str, Postings]:
         """Spelling → postings as the search files keep them: at most ``limit`` ids, the newest."""
-        return {spelling: self._postings(spelling, limit) for spelling in self.ids}
+        return {spelling: postings_of(ids, self.titles.get(spelling, ()), limit) for spelling, ids in self.ids.items()}
 
-    def _postings(self, spelling: str, limit: int) -> Postings:
-        ids = self.ids[spelling]
-        kept = list(reversed(ids[-limit:])) if limit > 0 else []
-        return Postings(kept, list(reversed(self.titles.get(spelling, ()))), len(ids))
+    def entries(self) -> dict[str, str]:
+        """Spelling → the JSON of its entry (see :func:`spelling_entry`), with :data:`MAX_POSTINGS`."""
+        return {spelling: entry_json(ids, self.titles.get(spelling, ())) for spelling, ids in self.ids.items()}
 
-    def terms(self) -> dict[str, str]:
-        """Folded term → the JSON of its {spelling → entry}, with :data:`MAX_POSTINGS`."""
-        spellings: dict[str, dict[str, str]] = defaultdict(dict)
-        for spelling in self.ids:
-            entry = self.entries.get(spelling)
-            if entry is None:
-                postings = self._postings(spelling, MAX_POSTINGS)
-                entry = self.entries[spelling] = to_json(spelling_entry(postings, MAX_POSTINGS))
-            spellings[fold(spelling)][spelling] = entry
-        return {term: json_object(entries) for term, entries in spellings.items()}
+    def rows(self, entries: dict[str, str], folded: dict[str, str]) -> Iterator[tuple[str, str, bytes, bytes, str]]:
+        """(spelling, group, ids, title ids, entry) of every spelling, as the build cache keeps them."""
+        for spelling, entry in entries.items():
+            titles = self.titles.get(spelling)
+            ids = self.ids[spelling].tobytes()
+            yield spelling, folded[spelling][:2], ids, titles.tobytes() if titles else b"", entry
+
+
+def postings_of(ids: Sequence[int], titles: Sequence[int], limit: int = MAX_POSTINGS) -> Postings:
+    """A spelling's postings from its ascending ids and title ids: at most ``limit`` ids, the newest."""
+    kept = list(reversed(ids[-limit:])) if limit > 0 else []
+    return Postings(kept, list(reversed(titles)), len(ids))
+
+
+def entry_json(ids: Sequence[int], titles: Sequence[int]) -> str:
+    """The JSON of a spelling's entry in its shard."""
+    return to_json(spelling_entry(postings_of(ids, titles, MAX_POSTINGS), MAX_POSTINGS))
+
+
+def term_texts(entries: Iterable[tuple[str, str]], folded: dict[str, str] | None = None) -> dict[str, str]:
+    """Folded term → the JSON of its {spelling → entry}, from (spelling, entry JSON) pairs (``folded``: each
+    spelling's term, when known)."""
+    spellings: dict[str, dict[str, str]] = defaultdict(dict)
+    for spelling, entry in entries:
+        spellings[folded[spelling] if folded else fold(spelling)][spelling] = entry
+    return {term: json_object(members) for term, members in spellings.items()}
+
+
+def group_of(spelling: str) -> str:
+    """The first two characters of its term: the shards of one group are made from that group's terms alone
+    (see :func:`shard_keys`), so an edit makes again only the groups of the spellings it touched."""
+    return fold(spelling)[:2]
 
 
 def index_articles(articles: list[Article], words: Iterable[tuple[str, str]] | None = None) -> SearchIndex:
     """The index of ``articles`` (oldest first: list position = id); ``words``: their file_words, found ahead."""
     index = SearchIndex()
     for doc_id, (article, found) in enumerate(zip(articles, words or [None] * len(articles), strict=True)):
-        index.put(doc_id, (article.source, terms_key(article)), document_terms(article, found))
+        index.put(doc_id, document_terms(article, found))
     return index
 
 
@@ -280,54 +306,234 @@ def document(article: Article, pattern: str, months: list[str] | None) -> list[s
     ]
 
 
-def data_page(path: str, text: str) -> Page:
-    return Page("search-data", SEARCH_PATH + path, "search-data.json", path, data={"json": text})
+@dataclass
+class IndexState:
+    """What the build cache keeps of the index besides its rows: enough to find what changed."""
+
+    count: int  # articles indexed
+    blocks: list[str]  # block_digests of their keys
+    shards: dict[str, SearchFile]  # shard key → file, texts left to the cache
 
 
-def shard_pages(terms: dict[str, str]) -> tuple[dict[str, str], list[Page]]:
-    """Shard key → file (with ``?v=``), and the shard pages, from each folded term's JSON."""
+def reindex(
+    store: Any, state: IndexState, keys: list[str], blocks: list[str], articles: list[Article], limit: int
+) -> bool:
+    """Update the index the build cache keeps (``store``, see ``cache.BuildCache``) and ``state`` in place:
+    re-index the articles whose key (:func:`doc_key`) changed and add new ones at the end, when at most
+    ``limit`` did and no id moved; False (nothing changed) otherwise. ``blocks``: the keys' block_digests.
+
+    Only the blocks of keys that differ are read, only the spellings an article gained or lost are read and
+    written, and only the shard groups of those spellings are made again: the cost follows the edit.
+    """
+    changed = changed_ids(store, state, keys, blocks)
+    if changed is None or len(changed) > limit:
+        return False
+    if not changed:
+        return True
+    before = store.search_doc_terms([i for i in changed if i < state.count])
+    if before is None:
+        return False
+    words = store.search_words([words_key(articles[i]) for i in changed])
+    fresh = {words_key(articles[i]): file_words(articles[i]) for i in changed if words_key(articles[i]) not in words}
+    words.update(fresh)
+    moves: dict[str, dict[int, tuple[bool, bool]]] = defaultdict(dict)  # spelling → id → (has it, in title)
+    for doc_id in changed:
+        old = before.get(doc_id, DocumentTerms(frozenset(), frozenset()))
+        new = terms_of(words[words_key(articles[doc_id])], key_labels(keys[doc_id]))
+        for spelling in (old.every ^ new.every) | (old.title ^ new.title):
+            moves[spelling][doc_id] = (spelling in new.every, spelling in new.title)
+    postings = store.search_postings(list(moves))
+    for spelling, members in moves.items():
+        ids, titles = postings.setdefault(spelling, (array("i"), array("i")))
+        for doc_id, (has, in_title) in members.items():
+            set_member(ids, doc_id, has)
+            set_member(titles, doc_id, in_title)
+    entries = {spelling: entry_json(ids, titles) if ids else None for spelling, (ids, titles) in postings.items()}
+    made, gone = remake_groups(store, state.shards, entries)
+    state.count, state.blocks = len(keys), blocks
+    docs = [(i, keys[i], words_key(articles[i])) for i in changed]
+    rows = [(s, group_of(s), ids.tobytes(), titles.tobytes(), entries[s]) for s, (ids, titles) in postings.items()]
+    store.update_search_index(state, docs, fresh, rows, made, gone)
+    return True
+
+
+def changed_ids(store: Any, state: IndexState, keys: list[str], blocks: list[str]) -> list[int] | None:
+    """Ids whose key differs from the last build's, then the new ones; None when an id moved to another article
+    (or articles went)."""
+    if state.count > len(keys):
+        return None
+    changed = []
+    for number, digest in enumerate(blocks):
+        start = number * DOCS_PER_CHUNK
+        if start >= state.count:
+            break
+        if number < len(state.blocks) and state.blocks[number] == digest:
+            continue
+        for doc_id, key in enumerate(store.search_doc_keys(start, min(start + DOCS_PER_CHUNK, state.count)), start):
+            if key != keys[doc_id]:
+                if key_source(key) != key_source(keys[doc_id]):
+                    return None
+                changed.append(doc_id)
+    return changed + list(range(state.count, len(keys)))
+
+
+def key_source(key: str) -> str:
+    """The source of the article of a :func:`doc_key`."""
+    return key.split("\0", 1)[0]
+
+
+def remake_groups(
+    store: Any, shards: dict[str, SearchFile], changed: dict[str, str | None]
+) -> tuple[list[SearchFile], list[SearchFile]]:
+    """Make the shards of the groups of the ``changed`` spellings' entries (None: gone) again, updating
+    ``shards``: the files whose text changed, and those gone."""
+    groups = {group_of(spelling) for spelling in changed}
+    entries = dict(store.search_group_entries(groups))
+    for spelling, entry in changed.items():
+        if entry is None:
+            entries.pop(spelling, None)
+        else:
+            entries[spelling] = entry
+    made = shard_files(term_texts(entries.items()))
+    gone = [file for key, file in shards.items() if key[:2] in groups and key not in made]
+    remade = [file for key, file in made.items() if key not in shards or shards[key].digest != file.digest]
+    for key in [key for key in shards if key[:2] in groups]:
+        del shards[key]
+    shards.update(made)
+    return remade, gone
+
+
+def set_member(ids: array, doc_id: int, present: bool) -> None:
+    """Add ``doc_id`` to ascending ``ids``, or take it out."""
+    at = bisect_left(ids, doc_id)
+    there = at < len(ids) and ids[at] == doc_id
+    if present and not there:
+        ids.insert(at, doc_id)
+    elif there and not present:
+        del ids[at]
+
+
+class SearchText:
+    """The JSON text of a search file as a page shows it (``{{ json|safe }}``): kept in memory when this build
+    made it, else read from the build cache if the page is rendered at all.
+
+    It has no public attributes, so a page fingerprint encodes none of it: the page's data carries the
+    text's ``digest`` instead (see :func:`data_page`), and an unchanged file is neither read nor encoded.
+    """
+
+    def __init__(self, text: str | None, load: Callable[[], str] | None = None):
+        self._text = text
+        self._load = load
+
+    def __str__(self) -> str:
+        return self._text if self._text is not None else self._load()  # type: ignore[misc]
+
+    __html__ = __str__
+
+
+@dataclass(frozen=True)
+class SearchFile:
+    """One file under ``tim-kiem/``: its digests, and its text when this build made it (else in the cache)."""
+
+    name: str
+    digest: str  # of the text: what the page's fingerprint covers, and what the cache's copy is checked against
+    version: str  # short_digest of the text, for ``?v=``
+    text: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (into the build cache) without its text, which the cache keeps apart."""
+        return {**self.__dict__, "text": None}
+
+
+def search_file(name: str, text: str) -> SearchFile:
+    return SearchFile(name, hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest(), short_digest(text), text)
+
+
+def data_page(file: SearchFile, load: Callable[[str, str], str] | None = None) -> Page:
+    """The page of a search file; ``load(name, digest)`` reads a text this build did not make."""
+    reader = None if file.text is not None or load is None else functools.partial(load, file.name, file.digest)
+    data = {"json": SearchText(file.text, reader), "digest": file.digest}
+    return Page("search-data", SEARCH_PATH + file.name, "search-data.json", file.name, data=data)
+
+
+def shard_files(terms: dict[str, str]) -> dict[str, SearchFile]:
+    """Shard key → shard file, from each folded term's JSON (all terms, or every term of some groups)."""
     keys = shard_keys({term: len(to_json(term)) + len(text) + 3 for term, text in terms.items()})  # {"term":…}
     shards: dict[str, dict[str, str]] = defaultdict(dict)
     for term, key in keys.items():
         shards[key][term] = terms[term]
-    files: dict[str, str] = {}
-    pages = []
-    for key in sorted(shards):
-        text = json_object({"terms": json_object(shards[key]), "version": to_json(FORMAT)})
-        name = "shards/" + shard_file(key)
-        files[key] = f"{name}?v={short_digest(text)}"
-        pages.append(data_page(name, text))
-    return files, pages
+    return {
+        key: search_file(
+            "shards/" + shard_file(key), json_object({"terms": json_object(members), "version": to_json(FORMAT)})
+        )
+        for key, members in shards.items()
+    }
 
 
-def chunk_pages(articles: list[Article], ui: dict[str, str], site_format: str) -> tuple[list[str], list[Page]]:
-    """Versions of the document chunks, and the chunks, for ``articles`` (oldest first: list position = id)."""
+def chunk_key(block: str, style: str) -> str:
+    """What a chunk's documents depend on: its articles' keys (``block``, see :func:`block_digests`) and how
+    dates are written."""
+    return hashlib.blake2b(f"{style}\0{block}".encode(), digest_size=16).hexdigest()
+
+
+Chunk = tuple[str, SearchFile]  # (chunk_key, file)
+
+
+def chunk_files(articles: list[Article], ui: dict[str, str], site_format: str, files: SearchFiles) -> list[Chunk]:
+    """The document chunks of ``articles`` (oldest first: list position = id); those of the last build whose
+    key is the same are kept, not made again."""
     pattern, months = date_style(site_format, ui)
-    files, pages = [], []
+    style = repr((FORMAT, pattern, months))
+    blocks = files.blocks or block_digests([doc_key(article) for article in articles])
+    known = files.chunks
+    chunks = []
     for number, start in enumerate(range(0, len(articles), DOCS_PER_CHUNK)):
-        docs = [document(article, pattern, months) for article in articles[start : start + DOCS_PER_CHUNK]]
-        text = to_json({"docs": docs, "first": start, "version": FORMAT})
-        name = f"docs/{number}.json"
-        files.append(short_digest(text))
-        pages.append(data_page(name, text))
-    return files, pages
+        part = articles[start : start + DOCS_PER_CHUNK]
+        key = chunk_key(blocks[number], style)
+        if number < len(known) and known[number][0] == key:
+            chunks.append(known[number])
+            continue
+        text = to_json({"docs": [document(a, pattern, months) for a in part], "first": start, "version": FORMAT})
+        chunks.append((key, search_file(f"docs/{number}.json", text)))
+    return chunks
+
+
+@dataclass
+class SearchFiles:
+    """The search files of a build, worked out ahead with the build cache (``site.search_index``)."""
+
+    shards: dict[str, SearchFile]  # this build's: texts of those it made
+    chunks: list[Chunk]  # the last build's, reused where their articles did not change
+    store: Any = None  # the BuildCache that keeps their texts; not pickled
+    key: str = ""  # what the cache keeps them for (tool code + config)
+    blocks: list[str] = field(default_factory=list)  # block_digests of the articles' keys, oldest first
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "store": None}
 
 
 def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     """The search page and its index files."""
     articles = list(reversed(site.articles))  # oldest first: ids stay put when news is added
-    index = site.search_index if site.search_index is not None else index_articles(articles)
-    shard_files, shards = shard_pages(index.terms())
-    doc_files, chunks = chunk_pages(articles, ui, site.config.date_format)
+    files = site.search_index
+    if files is None:
+        files = SearchFiles(shard_files(term_texts(index_articles(articles).entries().items())), [])
+    chunks = chunk_files(articles, ui, site.config.date_format, files)
+    load = None
+    if files.store is not None:
+        files.store.keep_search_chunks(files.key, chunks, files.chunks)
+        load = files.store.search_file_reader()
     manifest = {
         "articles": len(articles),
-        "docs": doc_files,
+        "docs": [file.version for _, file in chunks],
         "docs_per_chunk": DOCS_PER_CHUNK,
         "fields": list(DOC_FIELDS),
         "max_postings": MAX_POSTINGS,
-        "shards": shard_files,
+        "shards": {key: f"{file.name}?v={file.version}" for key, file in files.shards.items()},
         "version": FORMAT,
     }
     title = f"{ui['search']} | {site.config.title}"
     page = Page("search", SEARCH_PATH, "search.html", title, ui["search_description"])
-    return [page, data_page("index.json", to_json(manifest)), *shards, *chunks]
+    data = [search_file("index.json", to_json(manifest))]
+    data += [files.shards[key] for key in sorted(files.shards)] + [file for _, file in chunks]
+    return [page, *[data_page(file, load) for file in data]]
