@@ -38,7 +38,7 @@ from typing import Any
 
 from .models import Article, Site
 
-FORMAT = 1  # bump when the encoding changes
+FORMAT = 2  # bump when the encoding changes
 
 # Article fields parse_article fills from the file alone: covered by the file's digest and the config.
 PARSED_FIELDS = frozenset(
@@ -142,8 +142,8 @@ class Encoder:
             return lambda value: self._memoized(value, self.article)
         if issubclass(kind, (list, tuple)):
             return lambda value: self._memoized(value, self.sequence) if len(value) > 4 else self.sequence(value)
-        if issubclass(kind, dict):
-            return lambda value: ("D", *sorted((repr(key), self.encode(item)) for key, item in value.items()))
+        if issubclass(kind, dict):  # in order: a template looping over a dict shows it in order
+            return lambda value: ("D", *[(key, self.encode(item)) for key, item in value.items()])
         if issubclass(kind, (set, frozenset)):
             return lambda value: ("S", *sorted(repr(self.encode(item)) for item in value))
         if issubclass(kind, (datetime, date, time, timedelta)):
