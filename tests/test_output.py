@@ -89,3 +89,23 @@ def test_a_folder_made_by_someone_else_before_the_commit_keeps_its_files(tmp_pat
     writer.commit()
     assert (output / "tin/a/index.html").read_bytes() == b"a"
     assert (output / "tin/cua-toi.txt").read_text() == "của tôi"
+
+
+def test_a_manifest_edited_by_hand_never_deletes_outside_the_output(site: SiteDir, tmp_path: Path):
+    """The manifest lists the files the last build wrote; paths leading out of the output folder are ignored."""
+    import json
+
+    from cumthidua.output import MANIFEST
+
+    site.article("a.md", "Bài A", "2020-01-01")
+    site.build()
+    precious = site.root / "precious.txt"
+    precious.write_text("giữ lại", "utf-8")
+    manifest = site.output / MANIFEST
+    data = json.loads(manifest.read_text("utf-8"))
+    data["files"]["../precious.txt"] = "0" * 64
+    data["files"]["/" + str(precious).lstrip("/")] = "0" * 64
+    manifest.write_text(json.dumps(data), "utf-8")
+    site.article("b.md", "Bài B", "2020-01-02")
+    site.build()
+    assert precious.read_text("utf-8") == "giữ lại"

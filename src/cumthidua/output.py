@@ -57,7 +57,7 @@ def read_manifest(output_dir: Path) -> dict[str, str]:
     try:
         data = json.loads((output_dir / MANIFEST).read_text("utf-8"))
         files = data.get("files", {})
-        return {str(k): str(v) for k, v in files.items() if is_safe_path(str(k))}
+        return {str(k): str(v) for k, v in files.items()}  # paths are checked where acted on (commit removes)
     except (OSError, ValueError, AttributeError):
         return {}
 
@@ -235,11 +235,12 @@ class OutputWriter:
         self.stats.bytes += size
 
     def _is_plain_file(self, path: str) -> bool:
-        """A regular file reached through real folders only (no links), cheaply: folders are checked once."""
-        if not is_safe_path(path):
-            return False
-        root = str(self.output_dir) + "/"
-        parts = path.split("/")
+        """A regular file reached through real folders only (no links), cheaply: folders are checked once.
+
+        Only asked of a page's own path (safe by making) that the manifest lists; keeping writes nothing."""
+        root = self._root
+        parent = path.rpartition("/")[0]
+        parts = [] if not parent or parent in self._plain_folders else path.split("/")  # its folders were checked
         for end in range(1, len(parts)):
             folder = "/".join(parts[:end])
             if folder not in self._plain_folders:
@@ -273,6 +274,8 @@ class OutputWriter:
                 self._move_file(path)
         self.stats.written = len(self.staged)
         for path in sorted(set(self.previous) - set(self.files)):
+            if not is_safe_path(path):
+                continue  # a manifest edited by hand never makes it delete outside the output folder
             target = self.output_dir / path
             if target.is_file() and not target.is_symlink():
                 target.unlink()
@@ -338,5 +341,6 @@ class OutputWriter:
         self.output_dir.mkdir(parents=True, exist_ok=True)
         data = {"generator": "cumthidua", "files": dict(sorted(self.files.items()))}
         temporary = self.output_dir / (MANIFEST + ".tmp")
-        temporary.write_text(json.dumps(data, indent=0, ensure_ascii=False) + "\n", "utf-8")
+        # One line: with ``indent`` json encodes in Python, 0.6 s for a 100,000-article site's manifest.
+        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
         os.replace(temporary, self.output_dir / MANIFEST)
