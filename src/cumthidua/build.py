@@ -28,7 +28,6 @@ from .output import OutputWriter, WriteStats
 from .portal import portal_pages
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
 from .theme import default_theme_dir, ui_strings
-from .urls import output_file
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -234,7 +233,7 @@ def _reuse(
         return None
     snapshot = reused.snapshot
     incremental.work_out_search_index(snapshot.site, cache)
-    pages = touchup.refresh_pages(snapshot.site, ui, snapshot.pages, reused.edited)
+    pages = touchup.refresh_pages(snapshot, ui, reused.edited)
     if pages is None:
         return None
     cache.upcoming = snapshot.header.upcoming
@@ -267,7 +266,7 @@ def write_site(
     for path, hrefs, source in page_renderer.kept_links(removed):
         links.add_links(path, hrefs, source)
     # A page that failed to render is reported already, not again at every link to it.
-    pages_and_assets = [*(output_file(page.path) for page in pages), *(path for path, _ in assets)]
+    pages_and_assets = [*page_renderer.outputs, *(path for path, _ in assets)]
     for link in links.broken(pages_and_assets):
         diagnostics.error(link.source, link.line, link.col, link.message)
     for problem in writer.problems:
@@ -332,7 +331,8 @@ def remember_site(cache: BuildCache, output_dir: Path, frame: str | None, prepar
     site = prepared.site
     newest = site.articles[0].date.timestamp() if site.articles else None
     header = touchup.Header(frame, prepared.structure, cache.upcoming, newest)
-    touchup.remember(cache, output_dir, touchup.Snapshot(header, prepared.articles, site, prepared.pages))
+    copies = touchup.copying_pages(prepared.pages)
+    touchup.remember(cache, output_dir, touchup.Snapshot(header, prepared.articles, site, prepared.pages, copies))
 
 
 @contextlib.contextmanager

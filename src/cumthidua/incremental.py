@@ -314,6 +314,7 @@ class PageRenderer:
         self.fingerprints: dict[str, tuple[str | None, str | None]] = {}  # output path → (fingerprint, refs)
         self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, str | None]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
+        self.outputs: list[str] = []  # output file of each page, in page order
         self.structure = structure
         if cache is not None:
             self.previous = cache.pages(self.output_key)
@@ -337,7 +338,7 @@ class PageRenderer:
             return None
         return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
 
-    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str | None]]:
+    def _fingerprints(self, pages: list[Page], outputs: list[str]) -> list[tuple[str | None, str | None]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps
         its last ones. A new page is rendered anyway: its fingerprint is worked out with it."""
         results: list[tuple[str | None, str | None]] = [(None, "")] * len(pages)
@@ -348,8 +349,7 @@ class PageRenderer:
         if changed is not None and len(changed) <= MAX_REFERENCE_LOOKUPS:
             showing = self.cache.pages_showing(self.output_key, changed)
         todo = []
-        for index, page in enumerate(pages):
-            path = output_file(page.path)
+        for index, path in enumerate(outputs):
             last = self.previous.get(path)
             if last is None:
                 continue
@@ -374,8 +374,10 @@ class PageRenderer:
         """Keep unchanged pages, render the others; yields each rendered page for the link check."""
         dirty: list[int] = []
         new: set[int] = set()
-        for index, (page, (fingerprint, refs)) in enumerate(zip(pages, self._fingerprints(pages), strict=True)):
-            path = output_file(page.path)
+        self.outputs = [output_file(page.path) for page in pages]
+        for index, (page, path, (fingerprint, refs)) in enumerate(
+            zip(pages, self.outputs, self._fingerprints(pages, self.outputs), strict=True)
+        ):
             self.fingerprints[path] = (fingerprint, refs)
             last = self.previous.get(path)
             unchanged = fingerprint is not None and last is not None and last.fingerprint == fingerprint

@@ -26,7 +26,7 @@ import dataclasses
 import operator
 import os
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import STRUCTURE, BuildCache
@@ -63,6 +63,16 @@ class Snapshot:
     articles: list[Article]  # every article read, published or not; the site's articles are among them
     site: Site  # without its search index (kept in the cache on its own)
     pages: list[Page]
+    copies: dict[str, list[int]] = field(default_factory=dict)  # article source → its pages that copy its fields
+
+
+def copying_pages(pages: list[Page]) -> dict[str, list[int]]:
+    """Article source → positions of the pages that copy its title and summary: its own page and its aliases."""
+    found: dict[str, list[int]] = {}
+    for index, page in enumerate(pages):
+        if page.kind in ("article", "alias"):
+            found.setdefault(page.data["article"].source, []).append(index)
+    return found
 
 
 @dataclass
@@ -213,20 +223,17 @@ def _put_in_place(old: Article, new: Article) -> None:
     old.__dict__.update(assigned)
 
 
-def refresh_pages(site: Site, ui: dict[str, str], pages: list[Page], edited: list[Article]) -> list[Page] | None:
+def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article]) -> list[Page] | None:
     """The snapshot's pages with those that copy an edited article's fields made again (see the module);
     None when the page list is not as this expects (a full build then makes it)."""
-    pages = list(pages)
-    sources = {article.source for article in edited}
-    published = {article.url for article in edited if article.url}
-    for index, page in enumerate(pages):
-        article = page.data.get("article")
-        if article is None or article.source not in sources:
-            continue
-        if page.kind == "article" and page.path in published:
-            pages[index] = article_page(site, article)
-        elif page.kind == "alias":
-            pages[index] = alias_page(site, article, page.path)
+    site, pages = snapshot.site, list(snapshot.pages)
+    for article in edited:
+        for index in snapshot.copies.get(article.source, []):
+            page = pages[index]
+            if page.kind == "article":
+                pages[index] = article_page(site, article)
+            else:
+                pages[index] = alias_page(site, article, page.path)
     try:
         pages = _splice(pages, {"feed"}, feed_pages(site, ui))
         pages = _splice(pages, {"search", "search-data"}, search_pages(site, ui))
