@@ -49,7 +49,8 @@ from .models import Article
 CACHE_DIR = Path(".cumthidua") / "cache"
 DATABASE = "build-2.sqlite"  # the number changes with the schema
 STRUCTURE = "structure:"  # meta key prefix, per output folder
-SEARCH_INDEX = "search-index"  # meta key: (key, search.IndexState) of the last build
+SEARCH_INDEX = "search-state"  # meta key: (key, search.IndexState) of the last build
+_OLD_SEARCH_INDEX = "search-index"  # meta key of the whole index pickled, before it was kept by piece
 SEARCH_CHUNKS = "search-chunks"  # meta key: (key, [search.Chunk]) of the last build
 RACY_SECONDS = 2  # a file changed this close to the cache's write may change again within one mtime tick
 
@@ -401,6 +402,7 @@ class BuildCache:
         self.db.execute("DELETE FROM search_docs")
         self.db.execute("DELETE FROM search_postings")
         self.db.execute("DELETE FROM search_files WHERE name GLOB 'shards/*'")
+        self.db.execute("DELETE FROM meta WHERE key = ?", (_OLD_SEARCH_INDEX,))
         self.db.executemany("INSERT INTO search_docs VALUES (?, ?, ?)", docs)
         self.db.executemany("INSERT INTO search_postings VALUES (?, ?, ?, ?, ?)", postings)
         self._put_search_files(list(state.shards.values()), [])

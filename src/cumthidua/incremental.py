@@ -501,11 +501,12 @@ def new_search_index(articles: list[Article], keys: list[str], blocks: list[str]
     from .search import IndexState, index_articles, shard_files, term_texts, words_key
     from .vietnamese import fold
 
-    index = index_articles(articles, cached_search_words(articles, cache))
+    words = [words_key(article) for article in articles]
+    index = index_articles(articles, cached_search_words(articles, cache, words))
     entries = index.entries()
     folded = {spelling: fold(spelling) for spelling in entries}
     state = IndexState(len(articles), blocks, shard_files(term_texts(entries.items(), folded)))
-    docs = ((doc_id, doc, words_key(article)) for doc_id, (article, doc) in enumerate(zip(articles, keys, strict=True)))
+    docs = zip(range(len(keys)), keys, words, strict=True)
     cache.replace_search_index(key, state, docs, index.rows(entries, folded))
     return state
 
@@ -513,12 +514,15 @@ def new_search_index(articles: list[Article], keys: list[str], blocks: list[str]
 SEARCH_WORDS_BATCH = 500  # articles whose cached words are read at a time
 
 
-def cached_search_words(articles: list[Article], cache: BuildCache) -> Iterator[tuple[str, str]]:
+def cached_search_words(
+    articles: list[Article], cache: BuildCache, keys: list[str] | None = None
+) -> Iterator[tuple[str, str]]:
     """Each article's ``search.file_words``, in order, from what its file's parse left in the cache: a new index
-    does not read every body again. Streamed, so memory holds a batch of words, not every article's."""
+    does not read every body again. Streamed, so memory holds a batch of words, not every article's.
+    ``keys``: the articles' ``search.words_key``, when known."""
     from .search import file_words, words_key
 
-    keys = [words_key(article) for article in articles]
+    keys = keys or [words_key(article) for article in articles]
     for start in range(0, len(articles), SEARCH_WORDS_BATCH):
         batch = keys[start : start + SEARCH_WORDS_BATCH]
         saved = cache.search_words(batch)

@@ -522,6 +522,7 @@ def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
     load = None
     if files.store is not None:
         files.store.keep_search_chunks(files.key, chunks, files.chunks)
+        files.chunks = chunks  # called again (another output folder), nothing is made twice
         load = files.store.search_file_reader()
     manifest = {
         "articles": len(articles),
