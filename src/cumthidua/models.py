@@ -124,4 +124,4 @@ class Site:
     tags: list[Category] = field(default_factory=list)  # in Vietnamese alphabetical order
     tag_articles: dict[str, list[Article]] = field(default_factory=dict)  # tag slug → newest first
     related: dict[str, list[Article]] | None = None  # article source → "Các tin tức khác", when worked out ahead
-    search_index: Any = None  # search.SearchIndex of the articles, when worked out ahead (with the build cache)
+    search_index: Any = None  # search.SearchFiles of the articles, when worked out ahead (with the build cache)
