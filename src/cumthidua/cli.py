@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -190,3 +191,15 @@ def main(argv: list[str] | None = None) -> int:
         print("cumthidua: interrupted", file=sys.stderr)
         return 130
     return EXIT_USAGE
+
+
+def run() -> None:
+    """The ``cumthidua`` command: :func:`main`, then a quick exit.
+
+    A build leaves a site's worth of objects behind; Python would free them one by one at exit (0.2 s at 10,000
+    articles, more than a one-article rebuild renders), where the system takes the memory back at once.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
