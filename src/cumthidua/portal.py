@@ -8,9 +8,12 @@ this only decides which pages exist and what data they carry.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from .diagnostics import Diagnostics
 from .models import Article, Page, Site
@@ -144,6 +147,36 @@ def alias_page(site: Site, article: Article, path: str) -> Page:
     return Page("alias", path, "alias.html", title, article.summary, {"article": article})
 
 
+@dataclass(frozen=True)
+class SitemapEntry:
+    path: str
+    modified: datetime | None
+
+
+class SitemapEntries:
+    """The entries of one sitemap file, for ``{% for entry in entries %}``.
+
+    It has no public attributes, so a page fingerprint encodes none of the entries (every one of 100,000 on each
+    rebuild): the page's data carries their ``digest`` instead.
+    """
+
+    def __init__(self, entries: list[SitemapEntry]):
+        self._entries = entries
+
+    def __iter__(self) -> Iterator[SitemapEntry]:
+        return iter(self._entries)
+
+    def digest(self) -> str:
+        lines = (f"{e.path}\t{'' if e.modified is None else e.modified.isoformat()}" for e in self._entries)
+        return hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _sitemap_page(path: str, title: str, entries: list[SitemapEntry], sitemaps: list[str]) -> Page:
+    listed = SitemapEntries(entries)
+    return Page("sitemap", path, "sitemap.xml", title, data={"entries": listed, "digest": listed.digest(),
+                                                             "sitemaps": sitemaps})  # fmt: skip
+
+
 def sitemap_pages(site: Site, pages: list[Page], limit: int = SITEMAP_LIMIT) -> list[Page]:
     """``sitemap.xml`` listing every HTML page; past ``limit`` URLs it indexes ``sitemap-N.xml`` files."""
     entries = []
@@ -152,17 +185,14 @@ def sitemap_pages(site: Site, pages: list[Page], limit: int = SITEMAP_LIMIT) -> 
             continue
         article = page.data.get("article") if page.kind == "article" else None
         modified = (article.updated or article.date) if article is not None else None
-        entries.append({"path": page.path, "modified": modified})
+        entries.append(SitemapEntry(page.path, modified))
     title = f"Sitemap | {site.config.title}"
     if len(entries) <= limit:
-        return [Page("sitemap", "sitemap.xml", "sitemap.xml", title, data={"entries": entries, "sitemaps": []})]
+        return [_sitemap_page("sitemap.xml", title, entries, [])]
     chunks = [entries[start : start + limit] for start in range(0, len(entries), limit)]
     names = [f"sitemap-{number}.xml" for number in range(1, len(chunks) + 1)]
-    parts = [
-        Page("sitemap", name, "sitemap.xml", title, data={"entries": chunk, "sitemaps": []})
-        for name, chunk in zip(names, chunks, strict=True)
-    ]
-    return [Page("sitemap", "sitemap.xml", "sitemap.xml", title, data={"entries": [], "sitemaps": names}), *parts]
+    parts = [_sitemap_page(name, title, chunk, []) for name, chunk in zip(names, chunks, strict=True)]
+    return [_sitemap_page("sitemap.xml", title, [], names), *parts]
 
 
 def portal_pages(site: Site, ui: dict[str, str], pages: list[Page], diagnostics: Diagnostics) -> list[Page]:
