@@ -331,8 +331,7 @@ def remember_site(cache: BuildCache, output_dir: Path, frame: str | None, prepar
     site = prepared.site
     newest = site.articles[0].date.timestamp() if site.articles else None
     header = touchup.Header(frame, prepared.structure, cache.upcoming, newest)
-    copies = touchup.copying_pages(prepared.pages)
-    touchup.remember(cache, output_dir, touchup.Snapshot(header, prepared.articles, site, prepared.pages, copies))
+    touchup.remember(cache, output_dir, header, prepared.articles, site, prepared.pages)
 
 
 @contextlib.contextmanager

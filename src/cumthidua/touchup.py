@@ -81,19 +81,26 @@ class Reused:
     edited: list[Article]  # the snapshot's articles whose fields were replaced with their file's
 
 
-def remember(cache: BuildCache, output_dir: Path, snapshot: Snapshot) -> None:
-    """After a successful full build: keep its site and pages for the next build into ``output_dir``."""
+def remember(
+    cache: BuildCache, output_dir: Path, header: Header, articles: list[Article], site: Site, pages: list[Page]
+) -> None:
+    """After a successful full build: keep its site and pages for the next build into ``output_dir``.
+
+    The search files are left out (a touch-up makes them again from the index in the cache), and so is the search
+    index itself."""
     target = cache.snapshot_file(str(output_dir.resolve()))
     temporary = target.with_suffix(".tmp")
-    site = snapshot.site
+    pages = [page for page in pages if page.kind != "search-data"]
+    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages))
     index, site.search_index = site.search_index, None
     try:
         with open(temporary, "wb") as file:
-            pickle.dump(snapshot.header, file, protocol=5)
+            pickle.dump(header, file, protocol=5)
             pickle.dump(snapshot, file, protocol=5)
         os.replace(temporary, target)
-    except OSError:
-        target.unlink(missing_ok=True)  # better no snapshot than a stale one
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        temporary.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)  # better no snapshot than a stale one: it only saves time
     finally:
         site.search_index = index
 
