@@ -255,7 +255,7 @@ class _RenderTask:
         digest, staged = self.writer.stage(rendered.path, rendered.content)
         links = None
         if rendered.path.endswith((".html", ".htm")):
-            links = tuple(page_hrefs(rendered.text))
+            links = tuple(dict.fromkeys(page_hrefs(rendered.text)))  # a repeat (a third of them) finds nothing new
         return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint)
 
 
