@@ -27,6 +27,7 @@ from .models import Article, Page, Site
 from .output import OutputWriter, WriteStats
 from .portal import portal_pages
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
+from .source import ContentFiles, content_files
 from .theme import default_theme_dir, ui_strings
 
 if TYPE_CHECKING:
@@ -168,10 +169,12 @@ def prepare(
     progress: Progress = no_progress,
     cache: BuildCache | None = None,
     frame: str | None = None,
+    content: ContentFiles | None = None,
 ) -> Prepared:
     """Everything up to rendering: config, articles, site model, pages, templates.
 
-    ``frame``: digest of every input but the content files, for reusing the last full build's site.
+    ``frame``: digest of every input but the content files, and ``content``: the content files, for reusing the
+    last full build's site.
     """
     progress("config", 0, 1)
     config = load_config(request.config_file, diagnostics)
@@ -180,7 +183,7 @@ def prepare(
         config = replace(config, base_url=base_url)
     ui = ui_strings(config.language)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
-    made = _reuse(request, config, ui, options, cache, frame)
+    made = _reuse(request, config, ui, options, cache, frame, content)
     if made is None:
         made = _assemble(request, config, ui, options, diagnostics, progress, cache)
     from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
@@ -221,14 +224,14 @@ def _reuse(
     options: BuildOptions,
     cache: BuildCache | None,
     frame: str | None,
+    content: ContentFiles | None,
 ) -> Prepared | None:
     """The last full build's site and pages with touch-up edits put in; None: assemble the site anew."""
-    if cache is None or request.clean:
+    if cache is None or content is None:
         return None
     now = options.now.timestamp()
-    reused = touchup.reuse(
-        cache, request.output_dir, frame, request.content_dir, config, static_dirs(request), now, request.future
-    )
+    folders = (request.output_dir, request.content_dir, static_dirs(request))
+    reused = touchup.reuse(cache, folders, frame, content, config, now, request.future)
     if reused is None:
         return None
     snapshot = reused.snapshot
@@ -290,11 +293,14 @@ def _request_key(request: BuildRequest) -> tuple:
     return (*map(str, paths), request.base_url, request.drafts, request.future)
 
 
-def unchanged_result(request: BuildRequest, cache: BuildCache | None) -> BuildResult | None:
+def unchanged_result(
+    request: BuildRequest, cache: BuildCache | None, content: ContentFiles | None
+) -> BuildResult | None:
     """When no input changed since the last build into this output folder, its result, without any work."""
-    if cache is None or request.clean:
+    if cache is None or content is None:
         return None
-    cache.inputs = incremental.input_digest(_request_key(request), request.config_file, input_folders(request))
+    frame = input_folders(request)[1:]
+    cache.inputs = incremental.input_digest(_request_key(request), request.config_file, frame, content)
     last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, build_time(request).timestamp())
     if last is None:
         return None
@@ -304,13 +310,17 @@ def unchanged_result(request: BuildRequest, cache: BuildCache | None) -> BuildRe
 
 
 def full_build(
-    request: BuildRequest, diagnostics: Diagnostics, progress: Progress, cache: BuildCache | None
+    request: BuildRequest,
+    diagnostics: Diagnostics,
+    progress: Progress,
+    cache: BuildCache | None,
+    content: ContentFiles | None = None,
 ) -> BuildResult:
     """Read what changed, render what changed, write what changed; remember the result for the next build."""
     frame = None
     if cache is not None:  # every input but the content files: see touchup
         frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
-    prepared = prepare(request, diagnostics, progress, cache, frame)
+    prepared = prepare(request, diagnostics, progress, cache, frame, content)
     result = BuildResult(diagnostics, len(prepared.site.articles), len(prepared.pages), output_dir=request.output_dir)
     if not diagnostics:
         result.stats = write_site(request, prepared, diagnostics, progress, cache)
@@ -362,7 +372,9 @@ def _build(request: BuildRequest, progress: Progress) -> BuildResult:
         drop_cache(request.site_root)
     cache = open_cache(request.site_root) if request.cache else None
     try:
-        result = unchanged_result(request, cache) or full_build(request, diagnostics, progress, cache)
+        # Listed once, for the no-change check and a touch-up; a full load lists them itself (and reports names).
+        content = content_files(request.content_dir) if cache is not None and not request.clean else None
+        result = unchanged_result(request, cache, content) or full_build(request, diagnostics, progress, cache, content)
     except OSError as exc:  # the system refused: an output folder that cannot be made (/proc/x), a full disk
         raise UsageError(f"{exc.filename or request.output_dir}: {exc.strerror or exc}") from None
     finally:

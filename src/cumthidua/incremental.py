@@ -28,7 +28,7 @@ from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_
 from .models import Article, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
-from .source import find_content, has_utf8_name
+from .source import ContentFiles, find_content, has_utf8_name
 from .urls import output_file
 
 Progress = Callable[[str, int, int], None]
@@ -569,10 +569,18 @@ def _file_states(folder: Path, newest_ns: int) -> list[tuple[str, int, int]] | N
     return sorted(states)
 
 
-def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> str | None:
-    """Digest of the tool, the request and every input file's size and mtime; None when not trustworthy now."""
+def input_digest(
+    request_key: Any, config_file: Path, folders: list[Path], content: ContentFiles | None = None
+) -> str | None:
+    """Digest of the tool, the request and every input file's size and mtime; None when not trustworthy now.
+
+    ``content``: the content files (``source.content_files``), listed once for the whole build."""
     newest_ns = time.time_ns() - 2_000_000_000  # same-tick edits: see cache.RACY_SECONDS
     parts: list[Any] = [tool_key(), request_key]
+    if content is not None:
+        if any(info.st_mtime_ns >= newest_ns for _, _, info in content):
+            return None
+        parts.append([(relative, info.st_size, info.st_mtime_ns) for relative, _, info in content])
     for path in [config_file, *folders]:
         if path.is_dir():
             states = _file_states(path, newest_ns)

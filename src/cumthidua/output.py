@@ -235,23 +235,14 @@ class OutputWriter:
         self.stats.bytes += size
 
     def _is_plain_file(self, path: str) -> bool:
-        """A regular file reached through real folders only (no links), cheaply: folders are checked once.
+        """The file the last build wrote is still a regular file there: one look.
 
-        Only asked of a page's own path (safe by making) that the manifest lists; keeping writes nothing."""
-        root = self._root
-        parent = path.rpartition("/")[0]
-        parts = [] if not parent or parent in self._plain_folders else path.split("/")  # its folders were checked
-        for end in range(1, len(parts)):
-            folder = "/".join(parts[:end])
-            if folder not in self._plain_folders:
-                try:
-                    if not stat.S_ISDIR(os.lstat(root + folder).st_mode):
-                        return False
-                except OSError:
-                    return False
-                self._plain_folders.add(folder)
+        Only asked of a page's own path (safe by making) that the manifest lists. Keeping writes nothing, so the
+        folders on the way are not looked at: a page that changes is written only after :meth:`_check_target`
+        has checked them (no links, nothing outside the output folder).
+        """
         try:
-            return stat.S_ISREG(os.lstat(root + path).st_mode)
+            return stat.S_ISREG(os.lstat(self._root + path).st_mode)
         except OSError:
             return False
 

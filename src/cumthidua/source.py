@@ -66,9 +66,12 @@ def find_content(content_dir: Path) -> list[Path]:
     return [Path(path) for _, path, _ in content_files(content_dir)]
 
 
-def content_files(content_dir: Path) -> list[tuple[str, str, os.stat_result]]:
-    """(path below the content folder, POSIX; full path; its stat) of each article file :func:`find_content` finds."""
-    found: list[tuple[str, str, os.stat_result]] = []
+ContentFiles = list[tuple[str, str, os.stat_result]]  # (path below the content folder, POSIX; full path; stat)
+
+
+def content_files(content_dir: Path) -> ContentFiles:
+    """Each article file :func:`find_content` finds, with its stat, in path order."""
+    found: ContentFiles = []
     for folder, subfolders, files in os.walk(content_dir):
         subfolders[:] = [name for name in subfolders if not name.startswith(".")]
         relative_folder = os.path.relpath(folder, content_dir).replace(os.sep, "/")

@@ -38,7 +38,7 @@ from .models import Article, Page, Site
 from .portal import alias_page, feed_pages, sitemap_pages
 from .search import search_pages
 from .site import article_page
-from .source import content_files
+from .source import ContentFiles
 
 MAX_EDITS = 200  # more edited articles than this since the last full build: a full build (which resets them)
 _SITE_ASSIGNED = ("url", "category", "tag_terms")  # set by the site from the other fields
@@ -135,15 +135,18 @@ def _load(cache: BuildCache, output_dir: Path, frame: str | None, now: float, fu
 
 def reuse(
     cache: BuildCache,
-    output_dir: Path,
+    folders: tuple[Path, Path, list[Path]],
     frame: str | None,
-    content_dir: Path,
+    files: ContentFiles,
     config: SiteConfig,
-    static_dirs: list[Path],
     now: float,
     future: bool,
 ) -> Reused | None:
-    """The last full build's site with the articles edited since put in place; None: do a full build."""
+    """The last full build's site with the articles edited since put in place; None: do a full build.
+
+    ``folders``: the output folder, the content folder and the static folders; ``files``: the content files.
+    """
+    output_dir, content_dir, static_dirs = folders
     states = cache.source_states(parse_key(config))
     if states is None or frame is None:
         return None
@@ -151,7 +154,6 @@ def reuse(
     if snapshot is None:
         return None
     by_source = {article.source: article for article in snapshot.articles}
-    files = content_files(content_dir)
     if len(files) != len(by_source) or not all(relative in by_source for relative, _, _ in files):
         return None  # a file added, removed or renamed
     relatives = [relative for relative, _, _ in files]
