@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .diagnostics import Diagnostics
 from .models import Article, Page, Site
@@ -147,8 +148,7 @@ def alias_page(site: Site, article: Article, path: str) -> Page:
     return Page("alias", path, "alias.html", title, article.summary, {"article": article})
 
 
-@dataclass(frozen=True)
-class SitemapEntry:
+class SitemapEntry(NamedTuple):  # a tuple: made 100,000 times a rebuild
     path: str
     modified: datetime | None
 
