@@ -103,7 +103,6 @@ def load_articles(
     progress: Progress | None = None,
 ) -> list[Article]:
     """Every article of the content folder in path order; unchanged files come from the cache."""
-
     paths = [path for path in find_content(content_dir) if has_utf8_name(path, diagnostics)]
     relatives = [path.relative_to(content_dir).as_posix() for path in paths]
     entries = cache.sources(parse_key(config)) if cache is not None else {}
@@ -136,10 +135,10 @@ def load_articles(
             found[result.relative] = result.article  # type: ignore[assignment]  # parsed without a cache
         else:
             found[result.relative] = writes.parsed(result)
-    if cache is not None and writes is not None:
+    if writes is not None:
         writes.flush()
         present = set(relatives)
-        cache.forget_sources(forget + [relative for relative in entries if relative not in present])
+        writes.cache.forget_sources(forget + [relative for relative in entries if relative not in present])
     return [found[relative] for relative in sorted(found)]
 
 
@@ -514,15 +513,12 @@ def new_search_index(articles: list[Article], keys: list[str], blocks: list[str]
 SEARCH_WORDS_BATCH = 500  # articles whose cached words are read at a time
 
 
-def cached_search_words(
-    articles: list[Article], cache: BuildCache, keys: list[str] | None = None
-) -> Iterator[tuple[str, str]]:
+def cached_search_words(articles: list[Article], cache: BuildCache, keys: list[str]) -> Iterator[tuple[str, str]]:
     """Each article's ``search.file_words``, in order, from what its file's parse left in the cache: a new index
     does not read every body again. Streamed, so memory holds a batch of words, not every article's.
-    ``keys``: the articles' ``search.words_key``, when known."""
-    from .search import file_words, words_key
+    ``keys``: the articles' ``search.words_key``."""
+    from .search import file_words
 
-    keys = keys or [words_key(article) for article in articles]
     for start in range(0, len(articles), SEARCH_WORDS_BATCH):
         batch = keys[start : start + SEARCH_WORDS_BATCH]
         saved = cache.search_words(batch)

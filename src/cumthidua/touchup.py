@@ -33,7 +33,7 @@ from .cache import STRUCTURE, BuildCache
 from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .images import resolve_images
-from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, parse_key
+from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, _unpickle, parse_key
 from .models import Article, Page, Site
 from .portal import alias_page, feed_pages, sitemap_pages
 from .search import search_pages
@@ -110,14 +110,14 @@ def forget(cache: BuildCache, output_dir: Path) -> None:
     cache.snapshot_file(str(output_dir.resolve())).unlink(missing_ok=True)
 
 
-def _load(cache: BuildCache, output_dir: Path, frame: str | None, now: float, future: bool) -> Snapshot | None:
+def _load(cache: BuildCache, output_dir: Path, frame: str, now: float, future: bool) -> Snapshot | None:
     """The snapshot for ``output_dir`` when its header says it still describes this build's site."""
     output = str(output_dir.resolve())
     last = cache.get_meta(STRUCTURE + output)
     try:
         with open(cache.snapshot_file(output), "rb") as file:
             header = pickle.load(file)
-            if not isinstance(header, Header) or frame is None or header.frame != frame:
+            if not isinstance(header, Header) or header.frame != frame:
                 return None
             if last is None or last[0] != header.structure:
                 return None  # the pages' fingerprints in the cache belong to another structure
@@ -214,9 +214,7 @@ def _replacements(
         if relative in fresh:
             replacements[relative] = fresh[relative]
         elif relative in earlier:
-            article = pickle.loads(earlier[relative])
-            article.__dict__["_store"] = cache.path
-            replacements[relative] = article
+            replacements[relative] = _unpickle(earlier[relative], cache)
         else:
             return None
     diagnostics = Diagnostics()
