@@ -35,10 +35,10 @@ def full_loads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = build_module.load_articles
 
-    def counting(content_dir, config, diagnostics, progress, cache, jobs):
+    def counting(content_dir, config, diagnostics, progress, cache, jobs, files):
         if cache is not None:
             calls.append(1)
-        return original(content_dir, config, diagnostics, progress, cache, jobs)
+        return original(content_dir, config, diagnostics, progress, cache, jobs, files)
 
     monkeypatch.setattr(build_module, "load_articles", counting)
     return calls

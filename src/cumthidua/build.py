@@ -126,9 +126,10 @@ def load_articles(
     progress: Progress = no_progress,
     cache: BuildCache | None = None,
     jobs: int | None = None,
+    files: ContentFiles | None = None,
 ) -> list[Article]:
     """Every article; with a cache, only files changed since the last build are read and parsed."""
-    return incremental.load_articles(content_dir, config, diagnostics, cache, jobs, progress)
+    return incremental.load_articles(content_dir, config, diagnostics, cache, jobs, progress, files)
 
 
 def asset_files(request: BuildRequest) -> list[tuple[str, Path]]:
@@ -166,15 +167,15 @@ def static_dirs(request: BuildRequest) -> list[Path]:
 def prepare(
     request: BuildRequest,
     diagnostics: Diagnostics,
-    progress: Progress = no_progress,
-    cache: BuildCache | None = None,
-    frame: str | None = None,
-    content: ContentFiles | None = None,
+    progress: Progress,
+    cache: BuildCache | None,
+    frame: str | None,
+    content: ContentFiles,
 ) -> Prepared:
     """Everything up to rendering: config, articles, site model, pages, templates.
 
-    ``frame``: digest of every input but the content files, and ``content``: the content files, for reusing the
-    last full build's site.
+    ``frame``: digest of every input but the content files (for reusing the last full build's site);
+    ``content``: the content files.
     """
     progress("config", 0, 1)
     config = load_config(request.config_file, diagnostics)
@@ -185,7 +186,7 @@ def prepare(
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
     made = _reuse(request, config, ui, options, cache, frame, content)
     if made is None:
-        made = _assemble(request, config, ui, options, diagnostics, progress, cache)
+        made = _assemble(request, config, ui, options, diagnostics, progress, cache, content)
     from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
 
     made.renderer = Renderer(made.site, template_dirs(request), ui, cache.compiled_templates() if cache else None)
@@ -201,9 +202,10 @@ def _assemble(
     diagnostics: Diagnostics,
     progress: Progress,
     cache: BuildCache | None,
+    content: ContentFiles,
 ) -> Prepared:
     """Load every article (unchanged ones from the cache) and assemble the site and its pages."""
-    articles = load_articles(request.content_dir, config, diagnostics, progress, cache, request.jobs)
+    articles = load_articles(request.content_dir, config, diagnostics, progress, cache, request.jobs, content)
     resolve_images(articles, static_dirs(request), diagnostics)
     progress("assemble", 0, 1)
     site = assemble_site(config, articles, options, diagnostics)
@@ -224,10 +226,10 @@ def _reuse(
     options: BuildOptions,
     cache: BuildCache | None,
     frame: str | None,
-    content: ContentFiles | None,
+    content: ContentFiles,
 ) -> Prepared | None:
     """The last full build's site and pages with touch-up edits put in; None: assemble the site anew."""
-    if cache is None or content is None:
+    if cache is None or request.clean:
         return None
     now = options.now.timestamp()
     folders = (request.output_dir, request.content_dir, static_dirs(request))
@@ -294,13 +296,12 @@ def _request_key(request: BuildRequest) -> tuple:
 
 
 def unchanged_result(
-    request: BuildRequest, cache: BuildCache | None, content: ContentFiles | None
+    request: BuildRequest, cache: BuildCache | None, frame: str | None, content: ContentFiles
 ) -> BuildResult | None:
     """When no input changed since the last build into this output folder, its result, without any work."""
-    if cache is None or content is None:
+    if cache is None or request.clean:
         return None
-    frame = input_folders(request)[1:]
-    cache.inputs = incremental.input_digest(_request_key(request), request.config_file, frame, content)
+    cache.inputs = incremental.with_content(frame, content)
     last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, build_time(request).timestamp())
     if last is None:
         return None
@@ -314,12 +315,10 @@ def full_build(
     diagnostics: Diagnostics,
     progress: Progress,
     cache: BuildCache | None,
-    content: ContentFiles | None = None,
+    frame: str | None,
+    content: ContentFiles,
 ) -> BuildResult:
     """Read what changed, render what changed, write what changed; remember the result for the next build."""
-    frame = None
-    if cache is not None:  # every input but the content files: see touchup
-        frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
     prepared = prepare(request, diagnostics, progress, cache, frame, content)
     result = BuildResult(diagnostics, len(prepared.site.articles), len(prepared.pages), output_dir=request.output_dir)
     if not diagnostics:
@@ -372,9 +371,14 @@ def _build(request: BuildRequest, progress: Progress) -> BuildResult:
         drop_cache(request.site_root)
     cache = open_cache(request.site_root) if request.cache else None
     try:
-        # Listed once, for the no-change check and a touch-up; a full load lists them itself (and reports names).
-        content = content_files(request.content_dir) if cache is not None and not request.clean else None
-        result = unchanged_result(request, cache, content) or full_build(request, diagnostics, progress, cache, content)
+        # Each listed once: every input but the content files (see touchup), and the content files.
+        frame = None
+        if cache is not None:
+            frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
+        content = content_files(request.content_dir)
+        result = unchanged_result(request, cache, frame, content) or full_build(
+            request, diagnostics, progress, cache, frame, content
+        )
     except OSError as exc:  # the system refused: an output folder that cannot be made (/proc/x), a full disk
         raise UsageError(f"{exc.filename or request.output_dir}: {exc.strerror or exc}") from None
     finally:

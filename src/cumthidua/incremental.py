@@ -28,7 +28,7 @@ from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_
 from .models import Article, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
-from .source import ContentFiles, find_content, has_utf8_name
+from .source import ContentFiles, content_files, has_utf8_name
 from .urls import output_file
 
 Progress = Callable[[str, int, int], None]
@@ -101,20 +101,22 @@ def load_articles(
     cache: BuildCache | None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    files: ContentFiles | None = None,
 ) -> list[Article]:
-    """Every article of the content folder in path order; unchanged files come from the cache."""
-    paths = [path for path in find_content(content_dir) if has_utf8_name(path, diagnostics)]
-    relatives = [path.relative_to(content_dir).as_posix() for path in paths]
+    """Every article of the content folder in path order; unchanged files come from the cache.
+
+    ``files``: the content files (``source.content_files``) when the build has listed them already."""
+    files = content_files(content_dir) if files is None else files
+    listed = [(relative, Path(path), info) for relative, path, info in files if has_utf8_name(Path(path), diagnostics)]
+    relatives = [relative for relative, _, _ in listed]
     entries = cache.sources(parse_key(config)) if cache is not None else {}
     found: dict[str, Article] = {}
     todo: list[tuple[Path, str | None]] = []
-    for path, relative in zip(paths, relatives, strict=True):
+    for relative, path, info in listed:
         entry = entries.get(relative)
-        if entry is not None:
-            info = os.stat(path)
-            if entry.matches(info.st_size, info.st_mtime_ns):
-                found[relative] = _unpickle(entry.article, cache)
-                continue
+        if entry is not None and entry.matches(info.st_size, info.st_mtime_ns):
+            found[relative] = _unpickle(entry.article, cache)
+            continue
         todo.append((path, entry.digest if entry is not None else None))
 
     writes = CacheWrites(cache) if cache is not None else None
@@ -540,7 +542,7 @@ def cached_search_words(articles: list[Article], cache: BuildCache, keys: list[s
 class LastBuild:
     """What a successful build left, to answer the next one at once when none of its inputs changed."""
 
-    inputs: str  # digest of every input's path, size and mtime (see :func:`input_digest`)
+    inputs: str  # digest of every input's path, size and mtime (see :func:`with_content`)
     manifest: str  # digest of the output's manifest: the output is as that build left it
     articles: int
     pages: int
@@ -565,18 +567,14 @@ def _file_states(folder: Path, newest_ns: int) -> list[tuple[str, int, int]] | N
     return sorted(states)
 
 
-def input_digest(
-    request_key: Any, config_file: Path, folders: list[Path], content: ContentFiles | None = None
-) -> str | None:
-    """Digest of the tool, the request and every input file's size and mtime; None when not trustworthy now.
+def _newest_trusted_ns() -> int:
+    return time.time_ns() - 2_000_000_000  # same-tick edits: see cache.RACY_SECONDS
 
-    ``content``: the content files (``source.content_files``), listed once for the whole build."""
-    newest_ns = time.time_ns() - 2_000_000_000  # same-tick edits: see cache.RACY_SECONDS
+
+def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> str | None:
+    """Digest of the tool, the request and every input file's size and mtime; None when not trustworthy now."""
+    newest_ns = _newest_trusted_ns()
     parts: list[Any] = [tool_key(), request_key]
-    if content is not None:
-        if any(info.st_mtime_ns >= newest_ns for _, _, info in content):
-            return None
-        parts.append([(relative, info.st_size, info.st_mtime_ns) for relative, _, info in content])
     for path in [config_file, *folders]:
         if path.is_dir():
             states = _file_states(path, newest_ns)
@@ -591,6 +589,15 @@ def input_digest(
         else:
             parts.append((str(path), None))
     return digest_of(parts)
+
+
+def with_content(frame: str | None, content: ContentFiles) -> str | None:
+    """Digest of every input: ``frame`` (:func:`input_digest` of all but the content files) and the content files'
+    sizes and mtimes; None when one of them is not trustworthy now."""
+    newest_ns = _newest_trusted_ns()
+    if frame is None or any(info.st_mtime_ns >= newest_ns for _, _, info in content):
+        return None
+    return digest_of((frame, [(relative, info.st_size, info.st_mtime_ns) for relative, _, info in content]))
 
 
 def _manifest_digest(output_dir: Path) -> str | None:
