@@ -1,9 +1,11 @@
 import sys
 import unicodedata
 
+from hypothesis import given
+from hypothesis import strategies as st
 from slugify import slugify as python_slugify
 
-from cumthidua.vietnamese import fold, nfc, slugify, sort_key, squash_spaces, truncate
+from cumthidua.vietnamese import distinct_words, fold, nfc, slugify, sort_key, squash_spaces, truncate, words
 
 
 def test_slug_is_ascii_and_maps_d_with_stroke():
@@ -63,3 +65,12 @@ def test_squash_spaces_is_split_and_join_for_every_white_space_character():
         for text in (f"a{space}b", f"{space}a b{space}", f"a {space}b", f"a{space}{space}b", space):
             assert squash_spaces(text) == " ".join(text.split()), repr(text)
     assert squash_spaces(" Hà  Nội\u200b, \x00x ") == "Hà Nội\u200b, \x00x"
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(" \t\n,.;:!?_-–()\"'“”đĐếỆ²½٣\u0301\u00a0")))
+def test_distinct_words_are_the_words_of_the_text(text):
+    assert distinct_words(text) == set(words(text))
+
+
+def test_distinct_words_keep_underscores_and_split_punctuation():
+    assert distinct_words("Đại hội, đại_hội (Đảng) x²y e\u0301 hội") == {"Đại", "hội", "đại_hội", "Đảng", "x²y", "e"}

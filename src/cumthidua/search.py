@@ -43,7 +43,7 @@ from typing import Any
 
 from .dates import date_style, format_date, isoformat
 from .models import Article, Page, Site
-from .vietnamese import fold, truncate, words
+from .vietnamese import distinct_words, fold, truncate
 
 SEARCH_PATH = "tim-kiem/"
 FORMAT = 1  # bump when the files' layout changes; search.js checks it
@@ -67,7 +67,7 @@ class DocumentTerms:
 
 def spellings(text: str) -> set[str]:
     """Lower-cased words of NFC text (``\\w+``, as search.js splits queries): the spellings queries are matched with."""
-    return {word for word in set(words(text.lower())) if len(word) <= MAX_TERM_LENGTH}
+    return {word for word in distinct_words(text.lower()) if len(word) <= MAX_TERM_LENGTH}
 
 
 def file_words(article: Article) -> tuple[str, str]:
