@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -144,4 +146,48 @@ def test_a_page_written_again_by_hand_deletion_still_follows_its_articles(news: 
     )
     rebuild(news)
     assert "Tin nóng" in (news.root / "public/index.html").read_text("utf-8")
+    same_as_clean(news)
+
+
+def test_a_touch_up_rewrites_only_the_pages_showing_the_edit_and_those_deleted(
+    news: Site, full_loads: list[int]
+) -> None:
+    rebuild(news)
+    public = news.root / "public"
+    before = {path: path.stat().st_mtime_ns for path in public.rglob("*") if path.is_file()}
+    (public / "tu-khoa/thi-dua/index.html").unlink()  # shows d.md only
+    news.write(
+        "content/c.md",
+        article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra='summary: "Mới"\n'),
+    )
+    rebuild(news)
+    assert full_loads == [1]
+    assert (public / "tu-khoa/thi-dua/index.html").is_file()
+    rewritten = {
+        path.relative_to(public).as_posix() for path, mtime in before.items() if path.stat().st_mtime_ns != mtime
+    }
+    assert "2023/03/ngay-hoi-khu-dan-cu/index.html" in rewritten
+    assert "chuyen-muc/mat-tran-to-quoc/index.html" not in rewritten  # lists a, b and d
+    assert "404.html" not in rewritten
+    same_as_clean(news)
+
+
+def test_a_touch_up_into_an_output_changed_since_the_last_build_looks_at_every_page(
+    news: Site, full_loads: list[int]
+) -> None:
+    rebuild(news)
+    public = news.root / "public"
+    manifest_file = public / ".cumthidua-manifest.json"
+    manifest = json.loads(manifest_file.read_text("utf-8"))
+    page = "chuyen-muc/mat-tran-to-quoc/index.html"
+    manifest["files"][page] = "0" * 64  # as if another build had written it
+    manifest_file.write_text(json.dumps(manifest), "utf-8")
+    news.write(
+        "content/c.md",
+        article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra='summary: "Mới"\n'),
+    )
+    rebuild(news)
+    assert full_loads == [1]  # still a touch-up, but no page is taken to be as the manifest says
+    files = json.loads(manifest_file.read_text("utf-8"))["files"]
+    assert files[page] == hashlib.sha256((public / page).read_bytes()).hexdigest()
     same_as_clean(news)

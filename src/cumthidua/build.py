@@ -257,7 +257,10 @@ def write_site(
     assert renderer is not None
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
     links = LinkChecker(renderer.site.config.base_url)
-    page_renderer = incremental.PageRenderer(renderer, cache, request.output_dir, request.jobs, prepared.structure)
+    refreshed = touchup.REFRESHED if prepared.reused else frozenset()
+    page_renderer = incremental.PageRenderer(
+        renderer, cache, request.output_dir, request.jobs, prepared.structure, refreshed
+    )
     prepared.structure = page_renderer.structure
     config_file = str(request.config_file)
     writer_source = lambda page: page.source or config_file  # noqa: E731

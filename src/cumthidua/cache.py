@@ -438,6 +438,23 @@ class BuildCache:
         rows = self.db.execute("SELECT path, fingerprint, digest, refs != '' FROM pages WHERE output = ?", (output,))
         return {path: PageEntry(fingerprint, digest, bool(refs)) for path, fingerprint, digest, refs in rows}
 
+    def page_entries(self, output: str, paths: list[str]) -> dict[str, PageEntry]:
+        """:meth:`pages` of these paths only (a touch-up looks at a few hundred pages of 100,000)."""
+        found: dict[str, PageEntry] = {}
+        for start in range(0, len(paths), 500):
+            batch = paths[start : start + 500]
+            query = (
+                "SELECT path, fingerprint, digest, refs != '' FROM pages WHERE output = ? AND path IN"
+                f" ({', '.join('?' * len(batch))})"
+            )
+            for path, fingerprint, digest, refs in self.db.execute(query, (output, *batch)):
+                found[path] = PageEntry(fingerprint, digest, bool(refs))
+        return found
+
+    def page_paths(self, output: str) -> set[str]:
+        """The output paths the cache has a fingerprint of (read from the index alone: a tenth of :meth:`pages`)."""
+        return {path for (path,) in self.db.execute("SELECT path FROM pages WHERE output = ?", (output,))}
+
     def pages_showing(self, output: str, sources: set[str]) -> set[str]:
         """Output paths of the pages whose fingerprint covers one of these articles; searched here, as the
         references of 100,000 pages are too many to load for an edit of one article."""
@@ -458,10 +475,11 @@ class BuildCache:
         self,
         output: str,
         rendered: dict[str, tuple[str | None, str, Sequence[str] | None, str | None]],
-        keep: set[str],
+        keep: set[str] | None,
         structure: Any = None,
     ) -> None:
-        """After a successful build: rendered pages' (fingerprint, digest, links, refs); drop pages not in ``keep``.
+        """After a successful build: rendered pages' (fingerprint, digest, links, refs); drop pages not in ``keep``
+        (None: the build had every page the cache has, and maybe more).
 
         ``structure`` (see ``incremental.structure_key``) is what the pages' refs are valid for: written in the
         same transaction, so the two never disagree.
@@ -484,10 +502,11 @@ class BuildCache:
         )
         outputs = [folder for (folder,) in self.db.execute("SELECT DISTINCT output FROM pages")]
         self.db.executemany("DELETE FROM pages WHERE output = ?", [(o,) for o in outputs if not Path(o).is_dir()])
-        gone = [path for (path,) in self.db.execute("SELECT path FROM pages WHERE output = ?", (output,))]
-        self.db.executemany(
-            "DELETE FROM pages WHERE output = ? AND path = ?", [(output, p) for p in gone if p not in keep]
-        )
+        if keep is not None:
+            gone = [path for (path,) in self.db.execute("SELECT path FROM pages WHERE output = ?", (output,))]
+            self.db.executemany(
+                "DELETE FROM pages WHERE output = ? AND path = ?", [(output, p) for p in gone if p not in keep]
+            )
         self.db.execute("COMMIT")
 
 

@@ -11,12 +11,13 @@ output is the same bytes either way (tests/test_incremental.py).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import operator
 import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -305,8 +306,10 @@ class PageRenderer:
         output_dir: Path,
         jobs: int | None = None,
         structure: str | None = None,
+        refreshed: frozenset[str] = frozenset(),
     ):
-        """``structure``: the site's structure key when the caller knows it (``touchup``), else it is worked out."""
+        """``structure``: the site's structure key when the caller knows it, else it is worked out;
+        ``refreshed``: for a touch-up (see ``touchup``), the kinds of page it made again, else empty."""
         self.renderer = renderer
         self.cache = cache
         self.output_key = str(output_dir.resolve())
@@ -317,8 +320,9 @@ class PageRenderer:
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
         self.outputs: list[str] = []  # output file of each page, in page order
         self.structure = structure
+        self.refreshed = refreshed
+        self.touched_up = False  # decided page by page for the pages that may have changed only
         if cache is not None:
-            self.previous = cache.pages(self.output_key)
             self.fingerprinter = self._fingerprinter()
 
     def _fingerprinter(self) -> Fingerprinter:
@@ -339,7 +343,7 @@ class PageRenderer:
             return None
         return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
 
-    def _fingerprints(self, pages: list[Page], outputs: list[str]) -> list[tuple[str | None, str | None]]:
+    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str | None]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps
         its last ones. A new page is rendered anyway: its fingerprint is worked out with it."""
         results: list[tuple[str | None, str | None]] = [(None, "")] * len(pages)
@@ -350,7 +354,7 @@ class PageRenderer:
         if changed is not None and len(changed) <= MAX_REFERENCE_LOOKUPS:
             showing = self.cache.pages_showing(self.output_key, changed)
         todo = []
-        for index, path in enumerate(outputs):
+        for index, path in enumerate(self.outputs):
             last = self.previous.get(path)
             if last is None:
                 continue
@@ -358,11 +362,73 @@ class PageRenderer:
                 todo.append(index)
             else:
                 results[index] = (last.fingerprint, None)  # None: its references stay as stored
-        task = _FingerprintTask(pages, self.fingerprinter)
-        jobs = 1 if len(todo) < MIN_PARALLEL_FINGERPRINTS else self.jobs
-        for index, result in zip(todo, ordered_map(task, todo, jobs), strict=True):
+        for index, result in zip(todo, self._fingerprint_all(pages, todo), strict=True):
             results[index] = result
         return results
+
+    def _fingerprint_all(self, pages: list[Page], todo: list[int]) -> Iterator[tuple[str | None, str]]:
+        jobs = 1 if len(todo) < MIN_PARALLEL_FINGERPRINTS else self.jobs
+        return ordered_map(_FingerprintTask(pages, self.fingerprinter), todo, jobs)
+
+    def _decide(
+        self,
+        pages: list[Page],
+        indices: Iterable[int],
+        writer: OutputWriter,
+        source_of: Callable[[Page], str],
+        fingerprints: Iterable[tuple[str | None, str | None]],
+    ) -> tuple[list[int], set[int]]:
+        """Keep each of these pages whose fingerprint is its last one and whose file is as the last build left it;
+        the others are to render (the new ones with their fingerprint): (to render, new)."""
+        dirty: list[int] = []
+        new: set[int] = set()
+        for index, (fingerprint, refs) in zip(indices, fingerprints, strict=True):
+            page, path = pages[index], self.outputs[index]
+            self.fingerprints[path] = (fingerprint, refs)
+            last = self.previous.get(path)
+            unchanged = fingerprint is not None and last is not None and last.fingerprint == fingerprint
+            if unchanged and last.digest == writer.previous.get(path) and writer.keep(path, source := source_of(page)):
+                self.kept.append((path, source))
+            else:
+                dirty.append(index)
+                if last is None:
+                    new.add(index)
+        return dirty, new
+
+    def _decide_touch_up(
+        self, pages: list[Page], writer: OutputWriter, source_of: Callable[[Page], str]
+    ) -> tuple[list[int], set[int]] | None:
+        """:meth:`_decide` for the pages a touch-up may have changed only: those showing an edited article, those
+        it made again, and those the cache has no fingerprint of. The others are the last build's files, kept
+        without a look at their fingerprint, as long as the output is as that build left it. None: decide for
+        every page."""
+        assert self.cache is not None
+        changed = self._changed_articles()
+        last = self.cache.get_meta("last:" + self.output_key)
+        if changed is None or len(changed) > MAX_REFERENCE_LOOKUPS or not isinstance(last, LastBuild):
+            return None
+        if manifest_digest(writer.output_dir) != last.manifest:
+            return None  # the cache's page digests may not be the manifest's: look at every page
+        showing = self.cache.pages_showing(self.output_key, changed)
+        cached = self.cache.page_paths(self.output_key)
+        outputs, refreshed = self.outputs, self.refreshed
+        candidates, others = [], []
+        for index, (page, path) in enumerate(zip(pages, outputs, strict=True)):
+            if path in showing or page.kind in refreshed or path not in cached:
+                candidates.append(index)
+            else:
+                others.append(index)
+        paths, sources = [outputs[i] for i in others], [source_of(pages[i]) for i in others]
+        missing = writer.keep_files(paths, sources)  # positions in others of files not as they were: rendered
+        pairs = enumerate(zip(paths, sources, strict=True))
+        self.kept.extend(kept for position, kept in pairs if position not in missing)
+        if missing:
+            candidates = sorted({*candidates, *(others[position] for position in missing)})
+        self.previous = self.cache.page_entries(self.output_key, [outputs[i] for i in candidates])
+        todo = [index for index in candidates if outputs[index] in self.previous]
+        computed = dict(zip(todo, self._fingerprint_all(pages, todo), strict=True))
+        fingerprints = [computed.get(index, (None, "")) for index in candidates]
+        return self._decide(pages, candidates, writer, source_of, fingerprints)
 
     def run(
         self,
@@ -373,21 +439,14 @@ class PageRenderer:
         progress: Progress | None = None,
     ) -> Iterator[tuple[Page, RenderedFile]]:
         """Keep unchanged pages, render the others; yields each rendered page for the link check."""
-        dirty: list[int] = []
-        new: set[int] = set()
         self.outputs = [output_file(page.path) for page in pages]
-        for index, (page, path, (fingerprint, refs)) in enumerate(
-            zip(pages, self.outputs, self._fingerprints(pages, self.outputs), strict=True)
-        ):
-            self.fingerprints[path] = (fingerprint, refs)
-            last = self.previous.get(path)
-            unchanged = fingerprint is not None and last is not None and last.fingerprint == fingerprint
-            if unchanged and last.digest == writer.previous.get(path) and writer.keep(path, source := source_of(page)):
-                self.kept.append((path, source))
-            else:
-                dirty.append(index)
-                if last is None:
-                    new.add(index)
+        decided = self._decide_touch_up(pages, writer, source_of) if self.refreshed else None
+        self.touched_up = decided is not None
+        if decided is None:
+            if self.cache is not None:
+                self.previous = self.cache.pages(self.output_key)
+            decided = self._decide(pages, range(len(pages)), writer, source_of, self._fingerprints(pages))
+        dirty, new = decided
         fingerprinter = self.fingerprinter if self.cache is not None else None
         task = _RenderTask(pages, self.renderer, writer, fingerprinter, frozenset(new))
         for done, (index, result) in enumerate(zip(dirty, ordered_map(task, dirty, self.jobs), strict=True)):
@@ -410,9 +469,9 @@ class PageRenderer:
         Their links were all fine in the last build; only when files were removed
         since then can one of them be broken now, so only then are they read.
         """
-        links = (
-            self.cache.page_links(self.output_key, [path for path, _ in self.kept]) if removed and self.cache else {}
-        )
+        if not removed:
+            return  # every page is in the list of outputs the checker is given: nothing to add
+        links = self.cache.page_links(self.output_key, [path for path, _ in self.kept]) if self.cache else {}
         for path, source in self.kept:
             yield path, links.get(path, []), source
 
@@ -420,7 +479,8 @@ class PageRenderer:
         """After a successful build: remember what each page was made from."""
         if self.cache is None:
             return
-        keep = {path for path, _ in self.kept} | set(self.rendered)
+        # A touch-up has the last build's pages: none to forget (and no need to list 100,000 to find none).
+        keep = None if self.touched_up else {path for path, _ in self.kept} | set(self.rendered)
         self.cache.update_pages(self.output_key, self.rendered, keep, (self.structure, self.digests))
 
 
@@ -600,11 +660,12 @@ def with_content(frame: str | None, content: ContentFiles) -> str | None:
     return digest_of((frame, [(relative, info.st_size, info.st_mtime_ns) for relative, _, info in content]))
 
 
-def _manifest_digest(output_dir: Path) -> str | None:
+def manifest_digest(output_dir: Path) -> str | None:
+    """Digest of the output's manifest: whether the output is as a build left it."""
     from .output import MANIFEST
 
     try:
-        return digest_of((output_dir / MANIFEST).read_bytes())
+        return hashlib.blake2b((output_dir / MANIFEST).read_bytes(), digest_size=16).hexdigest()
     except OSError:
         return None
 
@@ -618,7 +679,7 @@ def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now
         return None
     if last.upcoming is not None and now >= last.upcoming:
         return None  # a future-dated article is due
-    if _manifest_digest(output_dir) != last.manifest:
+    if manifest_digest(output_dir) != last.manifest:
         return None
     root = str(output_dir) + os.sep
     for path in read_manifest(output_dir):
@@ -632,7 +693,7 @@ def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now
 def remember_build(cache: BuildCache, output_dir: Path, inputs: str | None, last: LastBuild) -> None:
     if inputs is None:
         return
-    manifest = _manifest_digest(output_dir)
+    manifest = manifest_digest(output_dir)
     if manifest is not None:
         cache.set_meta("last:" + str(output_dir.resolve()), replace(last, inputs=inputs, manifest=manifest))
 
