@@ -237,7 +237,7 @@ def _reuse(
     if reused is None:
         return None
     snapshot = reused.snapshot
-    incremental.work_out_search_index(snapshot.site, cache)
+    incremental.work_out_search_index(snapshot.site, cache, touchup.search_keys(snapshot, reused.edited))
     pages = touchup.refresh_pages(snapshot, ui, reused.edited)
     if pages is None:
         return None

@@ -539,22 +539,23 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
 MAX_SEARCH_CHANGES = 200  # more changed articles than this: the index is made again from every article's words
 
 
-def work_out_search_index(site: Site, cache: BuildCache | None) -> None:
+def work_out_search_index(site: Site, cache: BuildCache | None, keys: list[str] | None = None) -> None:
     """Fill ``site.search_index`` (``search.SearchFiles``): the last build's index kept in the cache, with the
     changed and new articles indexed again; made afresh (from cached words where files did not change) when ids
-    moved or much changed."""
+    moved or much changed. ``keys``: the articles' ``search.doc_key``, oldest first, when known (a touch-up)."""
     if cache is None:
         return
     from .search import SearchFiles, block_digests, doc_key, reindex
 
     articles = list(reversed(site.articles))  # ids count from the oldest
-    keys = [doc_key(article) for article in articles]
+    if keys is None or len(keys) != len(articles):
+        keys = [doc_key(article) for article in articles]
     blocks = block_digests(keys)
     key = parse_key(site.config)
     state, chunks = cache.search_state(key)
     if state is None or not reindex(cache, state, keys, blocks, articles, MAX_SEARCH_CHANGES):
         state = new_search_index(articles, keys, blocks, cache, key)
-    site.search_index = SearchFiles(state.shards, chunks, cache, key, blocks)
+    site.search_index = SearchFiles(state.shards, chunks, cache, key, blocks, keys)
 
 
 def new_search_index(articles: list[Article], keys: list[str], blocks: list[str], cache: BuildCache, key: str) -> Any:

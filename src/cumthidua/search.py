@@ -507,9 +507,10 @@ class SearchFiles:
     store: Any = None  # the BuildCache that keeps their texts; not pickled
     key: str = ""  # what the cache keeps them for (tool code + config)
     blocks: list[str] = field(default_factory=list)  # block_digests of the articles' keys, oldest first
+    keys: list[str] = field(default_factory=list)  # the articles' doc_key, oldest first: kept for a touch-up
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "store": None}
+        return {**self.__dict__, "store": None, "keys": []}
 
 
 def search_pages(site: Site, ui: dict[str, str]) -> list[Page]:
