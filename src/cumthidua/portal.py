@@ -171,7 +171,7 @@ class SitemapEntries:
         return hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _sitemap_page(path: str, title: str, entries: list[SitemapEntry], sitemaps: list[str]) -> Page:
+def sitemap_page(path: str, title: str, entries: list[SitemapEntry], sitemaps: list[str]) -> Page:
     listed = SitemapEntries(entries)
     return Page("sitemap", path, "sitemap.xml", title, data={"entries": listed, "digest": listed.digest(),
                                                              "sitemaps": sitemaps})  # fmt: skip
@@ -188,11 +188,11 @@ def sitemap_pages(site: Site, pages: list[Page], limit: int = SITEMAP_LIMIT) -> 
         entries.append(SitemapEntry(page.path, modified))
     title = f"Sitemap | {site.config.title}"
     if len(entries) <= limit:
-        return [_sitemap_page("sitemap.xml", title, entries, [])]
+        return [sitemap_page("sitemap.xml", title, entries, [])]
     chunks = [entries[start : start + limit] for start in range(0, len(entries), limit)]
     names = [f"sitemap-{number}.xml" for number in range(1, len(chunks) + 1)]
-    parts = [_sitemap_page(name, title, chunk, []) for name, chunk in zip(names, chunks, strict=True)]
-    return [_sitemap_page("sitemap.xml", title, [], names), *parts]
+    parts = [sitemap_page(name, title, chunk, []) for name, chunk in zip(names, chunks, strict=True)]
+    return [sitemap_page("sitemap.xml", title, [], names), *parts]
 
 
 def portal_pages(site: Site, ui: dict[str, str], pages: list[Page], diagnostics: Diagnostics) -> list[Page]:

@@ -27,6 +27,7 @@ import operator
 import os
 import pickle
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from .cache import STRUCTURE, BuildCache
@@ -35,7 +36,7 @@ from .diagnostics import Diagnostics
 from .images import resolve_images
 from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, _unpickle, parse_key
 from .models import Article, Page, Site
-from .portal import alias_page, feed_pages, sitemap_pages
+from .portal import SitemapEntry, alias_page, feed_pages, sitemap_page
 from .search import search_pages
 from .site import article_page
 from .source import ContentFiles
@@ -254,20 +255,32 @@ def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article])
     """The snapshot's pages with those that copy an edited article's fields made again (see the module);
     None when the page list is not as this expects (a full build then makes it)."""
     site, pages = snapshot.site, list(snapshot.pages)
+    modified: dict[str, datetime | None] = {}  # article page → its date in the sitemap
     for article in edited:
         for index in snapshot.copies.get(article.source, []):
             page = pages[index]
             if page.kind == "article":
                 pages[index] = article_page(site, article)
+                modified[page.path] = article.updated or article.date
             else:
                 pages[index] = alias_page(site, article, page.path)
     try:
         pages = _splice(pages, {"feed"}, feed_pages(site, ui))
         pages = _splice(pages, {"search", "search-data"}, search_pages(site, ui))
-        without_sitemap = [page for page in pages if page.kind != "sitemap"]
-        return _splice(pages, {"sitemap"}, sitemap_pages(site, without_sitemap))
+        sitemaps = [_redated(page, modified) for page in pages if page.kind == "sitemap"]
+        return _splice(pages, {"sitemap"}, sitemaps)
     except LookupError:
         return None
+
+
+def _redated(sitemap: Page, modified: dict[str, datetime | None]) -> Page:
+    """A sitemap page of the snapshot with the edited articles' dates put in: ``portal.sitemap_pages`` lists the
+    same pages in the same order (a touch-up changes no page's place), only ``updated`` can have changed."""
+    entries = list(sitemap.data["entries"])
+    if not any(entry.path in modified for entry in entries):
+        return sitemap
+    entries = [SitemapEntry(e.path, modified[e.path]) if e.path in modified else e for e in entries]
+    return sitemap_page(sitemap.path, sitemap.title, entries, sitemap.data["sitemaps"])
 
 
 def _splice(pages: list[Page], kinds: set[str], fresh: list[Page]) -> list[Page]:
