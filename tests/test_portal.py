@@ -526,6 +526,18 @@ def test_broken_internal_links_are_errors_naming_the_source_file(site: SiteDir):
     assert not (site.output / "index.html").exists()  # nothing was published
 
 
+def test_broken_links_found_by_rendering_workers_are_all_reported(site: SiteDir):
+    for number in range(80):  # enough pages to render in forked workers
+        site.article(f"a{number:02}.md", f"Bài số {number}", f"2020-07-{number % 28 + 1:02}")
+    site.write("content/z.md", '---\ntitle: "Bài Z"\ndate: 2020-08-01\n---\nXem [bài cũ](/2019/01/khong-co/).\n')
+    site.write("content/y.md", '---\ntitle: "Bài Y"\ndate: 2020-08-02\n---\n\nXem [ảnh](/static/khong-co.png).\n')
+    result = site.run("build", "--jobs", "2")
+    assert result.returncode == 1, result.stdout
+    assert "content/z.md:5:14: error: broken link to ../../../2019/01/khong-co/" in result.stderr
+    assert "content/y.md:6:11: error: broken link to ../../../static/khong-co.png" in result.stderr
+    assert result.stderr.count("error: broken link") == 2
+
+
 def test_broken_link_in_a_template_names_the_template(site: SiteDir):
     site.article("a.md", "Bài A", "2020-07-01")
     site.write(

@@ -264,17 +264,20 @@ def write_site(
     prepared.structure = page_renderer.structure
     config_file = str(request.config_file)
     writer_source = lambda page: page.source or config_file  # noqa: E731
-    for page, result in page_renderer.run(pages, writer, writer_source, diagnostics, progress):
-        links.add_links(result.path, result.links, page.source or renderer.template_file(page.template))
-    progress("write", 0, 1)
     assets = asset_files(request)
+    asset_paths = [path for path, _ in assets]
+    resolver = lambda outputs: links.resolver([*outputs, *asset_paths])  # noqa: E731
+    for page, result in page_renderer.run(pages, writer, writer_source, diagnostics, progress, resolver):
+        if result.broken:
+            links.add_broken(result.path, result.broken, page.source or renderer.template_file(page.template))
+    progress("write", 0, 1)
     for output_path, source in assets:
         writer.add(output_path, source.read_bytes(), display_path(source))
     removed = bool(set(writer.previous) - set(writer.files))
     for path, hrefs, source in page_renderer.kept_links(removed):
         links.add_links(path, hrefs, source)
     # A page that failed to render is reported already, not again at every link to it.
-    pages_and_assets = [*page_renderer.outputs, *(path for path, _ in assets)]
+    pages_and_assets = [*page_renderer.outputs, *asset_paths]
     for link in links.broken(pages_and_assets):
         diagnostics.error(link.source, link.line, link.col, link.message)
     for problem in writer.problems:

@@ -26,6 +26,7 @@ from .cache import STRUCTURE, BuildCache, PageEntry, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
+from .links import LinkResolver
 from .models import Article, Page, Site
 from .output import OutputWriter
 from .parallel import ordered_map
@@ -224,6 +225,7 @@ class RenderedFile:
     staged: str  # where the file waits for the commit (output.FLAT or TREE), "" when not staged
     links: tuple[str, ...] | None  # internal and external hrefs of an HTML page
     fingerprint: tuple[str | None, str] | None = None  # (fingerprint, refs), when worked out with the rendering
+    broken: tuple[tuple[str, str], ...] = ()  # (href, missing output file) of its links that lead nowhere
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ class _RenderTask:
     writer: OutputWriter
     fingerprinter: Fingerprinter | None = None  # for the pages that had none: new ones, or a build without any
     new: frozenset[int] = frozenset()
+    links: LinkResolver | None = None  # checks each page's links as it is rendered
 
     def __call__(self, index: int) -> RenderedFile | RenderFailure:
         from .links import page_hrefs
@@ -255,10 +258,12 @@ class _RenderTask:
         except TemplateProblem as problem:
             return RenderFailure(problem.path, problem.line, problem.message)
         digest, staged = self.writer.stage(rendered.path, rendered.content)
-        links = None
+        links, broken = None, ()
         if rendered.path.endswith((".html", ".htm")):
             links = tuple(dict.fromkeys(page_hrefs(rendered.text)))  # a repeat (a third of them) finds nothing new
-        return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint)
+            if self.links is not None:
+                broken = tuple(self.links.broken(rendered.path, links))
+        return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint, broken)
 
 
 @dataclass
@@ -437,8 +442,11 @@ class PageRenderer:
         source_of: Callable[[Page], str],
         diagnostics: Diagnostics,
         progress: Progress | None = None,
+        links: Callable[[list[str]], LinkResolver] | None = None,
     ) -> Iterator[tuple[Page, RenderedFile]]:
-        """Keep unchanged pages, render the others; yields each rendered page for the link check."""
+        """Keep unchanged pages, render the others; yields each rendered page for the link check.
+
+        ``links``: makes the resolver that checks the rendered pages' links, given every page's output file."""
         self.outputs = [output_file(page.path) for page in pages]
         decided = self._decide_touch_up(pages, writer, source_of) if self.refreshed else None
         self.touched_up = decided is not None
@@ -448,7 +456,8 @@ class PageRenderer:
             decided = self._decide(pages, range(len(pages)), writer, source_of, self._fingerprints(pages))
         dirty, new = decided
         fingerprinter = self.fingerprinter if self.cache is not None else None
-        task = _RenderTask(pages, self.renderer, writer, fingerprinter, frozenset(new))
+        resolver = links(self.outputs) if links is not None and dirty else None
+        task = _RenderTask(pages, self.renderer, writer, fingerprinter, frozenset(new), resolver)
         for done, (index, result) in enumerate(zip(dirty, ordered_map(task, dirty, self.jobs), strict=True)):
             if progress is not None:
                 progress("render", done, len(dirty))

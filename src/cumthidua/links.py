@@ -313,8 +313,41 @@ def _missing(target: str | None, existing: set[str]) -> str | None:
     return target
 
 
+class LinkResolver:
+    """Finds which of a page's links lead to no output file, knowing every output file of the site.
+
+    Most links repeat from page to page (menus, categories, styles): each
+    distinct href is parsed once, and its target looked up once for each
+    folder it starts from, which for "../../../chuyen-muc/x/" on every
+    article is the site's root. Made before rendering, so forked workers
+    check the pages they render (the main process has little to do then).
+    """
+
+    def __init__(self, root: str, existing: set[str]) -> None:
+        self.root = root
+        self.existing = existing
+        self.parsed: dict[str, _Href] = {}
+
+    def broken(self, output_path: str, hrefs: Iterable[str]) -> list[tuple[str, str]]:
+        """(href, missing output file) of each link of the page that leads nowhere."""
+        parsed, existing = self.parsed, self.existing
+        folders = _folders(output_path)
+        found = []
+        for href in hrefs:
+            link = parsed.get(href) or parsed.setdefault(href, _Href(href, self.root))
+            ups = link.ups  # link.start(folders), inline: this runs for every link of the site
+            start = "" if ups is None else folders[ups] if ups < len(folders) else None
+            if start in link.missing:
+                target = link.missing[start]
+            else:
+                target = link.missing[start] = _missing(link.target(folders), existing)
+            if target is not None:
+                found.append((href, target))
+        return found
+
+
 class LinkChecker:
-    """Collects the links of each generated page, then finds the broken ones.
+    """Collects the links of each generated page, or the broken ones a worker found, then reports the broken ones.
 
     Only the links are kept, not the pages, so a big site is checked in
     little memory while it is being written.
@@ -324,41 +357,33 @@ class LinkChecker:
         self.root = base_path(base_url)
         self.outputs: set[str] = set()
         self.pages: list[tuple[str, tuple[str, ...], str]] = []  # (page output path, hrefs, source)
+        self.found: list[tuple[str, str, str, str]] = []  # (page output path, href, target, source), resolved
+
+    def resolver(self, files: Iterable[str]) -> LinkResolver:
+        """A resolver for a site whose output files are ``files``."""
+        return LinkResolver(self.root, set(files))
 
     def add(self, output_path: str, content: bytes, source: str) -> None:
         self.add_links(output_path, page_hrefs(content) if output_path.endswith((".html", ".htm")) else None, source)
 
     def add_links(self, output_path: str, hrefs: Iterable[str] | None, source: str) -> None:
-        """Record a page by its links alone: found by a worker process, or kept from the last build."""
+        """Record a page by its links alone, kept from the last build (or found without a :class:`LinkResolver`)."""
         self.outputs.add(output_path)
         if hrefs:
             self.pages.append((output_path, tuple(hrefs), source))
 
-    def broken(self, files: Iterable[str] = ()) -> list[BrokenLink]:
-        """Every collected link that leads to no page and to none of ``files``.
+    def add_broken(self, output_path: str, found: Iterable[tuple[str, str]], source: str) -> None:
+        """Record the broken links a :class:`LinkResolver` found in a page."""
+        self.found.extend((output_path, href, target, source) for href, target in found)
 
-        Most links repeat from page to page (menus, categories, styles): each
-        distinct href is parsed once, and its target looked up once for each
-        folder it starts from, which for "../../../chuyen-muc/x/" on every
-        article is the site's root.
-        """
-        existing = self.outputs | set(files)
-        parsed: dict[str, _Href] = {}
-        sources: dict[str, str | None] = {}
-        found: set[BrokenLink] = set()
+    def broken(self, files: Iterable[str] = ()) -> list[BrokenLink]:
+        """Every broken link recorded, and every collected link that leads to no page and to none of ``files``."""
+        resolver = self.resolver(self.outputs | set(files))
+        found = [*self.found]
         for output_path, hrefs, source in self.pages:
-            folders = _folders(output_path)
-            for href in hrefs:
-                link = parsed.get(href) or parsed.setdefault(href, _Href(href, self.root))
-                ups = link.ups  # link.start(folders), inline: this runs for every link of the site
-                start = "" if ups is None else folders[ups] if ups < len(folders) else None
-                if start in link.missing:
-                    target = link.missing[start]
-                else:
-                    target = link.missing[start] = _missing(link.target(folders), existing)
-                if target is not None:
-                    found.add(self._broken_link(output_path, href, target, source, sources))
-        return sorted(found)
+            found.extend((output_path, href, target, source) for href, target in resolver.broken(output_path, hrefs))
+        sources: dict[str, str | None] = {}
+        return sorted({self._broken_link(page, href, target, source, sources) for page, href, target, source in found})
 
     @staticmethod
     def _broken_link(page: str, href: str, target: str, source: str, sources: dict[str, str | None]) -> BrokenLink:
