@@ -149,6 +149,15 @@ def test_a_page_written_again_by_hand_deletion_still_follows_its_articles(news: 
     same_as_clean(news)
 
 
+def touch_up_c(news: Site) -> None:
+    """Give c.md (the only article of its category) a new summary, and rebuild."""
+    news.write(
+        "content/c.md",
+        article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra='summary: "Mới"\n'),
+    )
+    rebuild(news)
+
+
 def test_a_touch_up_rewrites_only_the_pages_showing_the_edit_and_those_deleted(
     news: Site, full_loads: list[int]
 ) -> None:
@@ -156,11 +165,7 @@ def test_a_touch_up_rewrites_only_the_pages_showing_the_edit_and_those_deleted(
     public = news.root / "public"
     before = {path: path.stat().st_mtime_ns for path in public.rglob("*") if path.is_file()}
     (public / "tu-khoa/thi-dua/index.html").unlink()  # shows d.md only
-    news.write(
-        "content/c.md",
-        article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra='summary: "Mới"\n'),
-    )
-    rebuild(news)
+    touch_up_c(news)
     assert full_loads == [1]
     assert (public / "tu-khoa/thi-dua/index.html").is_file()
     rewritten = {
@@ -182,11 +187,7 @@ def test_a_touch_up_into_an_output_changed_since_the_last_build_looks_at_every_p
     page = "chuyen-muc/mat-tran-to-quoc/index.html"
     manifest["files"][page] = "0" * 64  # as if another build had written it
     manifest_file.write_text(json.dumps(manifest), "utf-8")
-    news.write(
-        "content/c.md",
-        article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra='summary: "Mới"\n'),
-    )
-    rebuild(news)
+    touch_up_c(news)
     assert full_loads == [1]  # still a touch-up, but no page is taken to be as the manifest says
     files = json.loads(manifest_file.read_text("utf-8"))["files"]
     assert files[page] == hashlib.sha256((public / page).read_bytes()).hexdigest()
