@@ -18,9 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cumthidua import fingerprint as fingerprint_module
 from cumthidua import parallel
+from cumthidua import render as render_module
 from cumthidua.build import BuildRequest, build
-from cumthidua.cache import CACHE_DIR
+from cumthidua.cache import CACHE_DIR, open_cache
 from cumthidua.theme import default_theme_dir
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -243,3 +245,25 @@ def test_nothing_changed_shortcut_still_notices_a_deleted_output_file(site) -> N
     page.unlink()
     assert "(1 written," in site.build().stdout
     assert page.read_bytes() == expected
+
+
+def test_bounded_caches_give_the_same_pages_and_fingerprints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rendered parts and encoded objects a build remembers are bounded (memory at 100,000 articles); starting
+    them again must change nothing: the same bytes, and fingerprints that let the next build keep every page."""
+    site = Site(tmp_path / "site")
+    for number in range(12):
+        text = site.article_text(TITLES[number % 5], CATEGORIES[number % 3], TAGS[: number % 3], DATES[number % 3],
+                                 BODIES[number % 3])  # fmt: skip
+        site.write(f"content/bai-{number}.md", text)
+    assert site.build(tmp_path / "roomy", cache=True, jobs=1)
+    monkeypatch.setattr(render_module, "MAX_PARTS", 2)
+    monkeypatch.setattr(fingerprint_module, "MAX_MEMO", 2)
+    assert site.build(tmp_path / "tight", cache=True, jobs=1)
+    assert output_files(tmp_path / "tight") == output_files(tmp_path / "roomy")
+    cache = open_cache(site.root)
+    assert cache is not None
+    roomy, tight = (cache.pages(str((tmp_path / name).resolve())) for name in ("roomy", "tight"))
+    cache.close()
+    assert len(roomy) > 30 and {p: e.fingerprint for p, e in tight.items()} == {
+        p: e.fingerprint for p, e in roomy.items()
+    }

@@ -44,6 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .fingerprint import refs_text
 from .models import Article
 
 CACHE_DIR = Path(".cumthidua") / "cache"
@@ -120,6 +121,9 @@ def _read_body(database: str, digest: str) -> tuple[str, str]:
     return row
 
 
+UNPICKLED = frozenset({"_body_html", "_text", "_store"})  # a StoredArticle's fields that are not pickled
+
+
 class StoredArticle(Article):
     """An :class:`Article` whose body and plain text are read from the cache when a page shows them.
 
@@ -150,7 +154,10 @@ class StoredArticle(Article):
         self.__dict__["_text"] = value
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("_body_html", "_text", "_store")}
+        state = self.__dict__
+        if not UNPICKLED.isdisjoint(state):
+            return {k: v for k, v in state.items() if k not in UNPICKLED}
+        return state  # no copy: a pickler keeps every state it wrote until the end (100 MB for 100,000 copies)
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Defined, so unpickling does not ask ``Article.__getattr__`` (front-matter fields) for it: 10,000 times."""
@@ -474,7 +481,7 @@ class BuildCache:
     def update_pages(
         self,
         output: str,
-        rendered: dict[str, tuple[str | None, str, Sequence[str] | None, str | None]],
+        rendered: dict[str, tuple[str | None, str, Sequence[str] | None, Sequence[str] | None]],
         keep: set[str] | None,
         structure: Any = None,
     ) -> None:
@@ -490,12 +497,13 @@ class BuildCache:
             "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (output, path) DO UPDATE SET"
             " fingerprint = excluded.fingerprint, digest = excluded.digest, links = excluded.links,"
             " refs = coalesce(excluded.refs, refs)",
-            [
-                (output, path, fingerprint, digest, None if links is None else pickle.dumps(links, protocol=5), refs)
+            (  # one row at a time: 140,000 rows at once held 150 MB
+                (output, path, fingerprint, digest, None if links is None else pickle.dumps(links, protocol=5),
+                 None if refs is None else refs_text(refs))
                 for path, (fingerprint, digest, links, refs) in rendered.items()
                 if fingerprint is not None
-            ],
-        )
+            ),
+        )  # fmt: skip
         self.db.executemany(
             "DELETE FROM pages WHERE output = ? AND path = ?",
             [(output, path) for path, (fingerprint, *_) in rendered.items() if fingerprint is None],

@@ -32,7 +32,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -94,6 +94,10 @@ def _attribute_names(cls: type) -> tuple[str, ...]:
 def _readable(cls: type, attributes: frozenset[str] | None) -> tuple[str, ...]:
     names = _attribute_names(cls)
     return names if attributes is None else tuple(name for name in names if name in attributes)
+
+
+MAX_MEMO = 50_000  # objects an encoder remembers; a cold build at 100,000 articles met some 400,000 in each
+# worker (every article, every list of other news), 350 MB held to the end for lists that were seen once
 
 
 class Encoder:
@@ -233,6 +237,8 @@ class Fingerprinter:
         if info is None:
             return None, ""
         encoder = self._encoder(info)
+        if len(encoder.memo) > MAX_MEMO:
+            encoder.memo.clear()  # a token is the same worked out again: only memory is saved
         encoder.refs = set()
         try:
             parts = (
@@ -255,6 +261,11 @@ class Fingerprinter:
 def join_refs(sources: set[str]) -> str:
     """References as one string, each source between newlines, so ``"\\n" + source + "\\n" in refs`` finds one."""
     return "\n" + "\n".join(sorted(sources)) + "\n" if sources else ""
+
+
+def refs_text(sources: Sequence[str]) -> str:
+    """:func:`join_refs` of sources already sorted."""
+    return "\n" + "\n".join(sources) + "\n" if sources else ""
 
 
 def analyse_templates(sources: dict[str, str], parse: Any, referenced: Any, nodes: Any) -> dict:

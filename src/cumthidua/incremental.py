@@ -321,7 +321,7 @@ class PageRenderer:
         self.jobs = jobs
         self.previous: dict[str, PageEntry] = {}
         self.fingerprints: dict[str, tuple[str | None, str | None]] = {}  # output path → (fingerprint, refs)
-        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, str | None]] = {}
+        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, tuple[str, ...] | None]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
         self.outputs: list[str] = []  # output file of each page, in page order
         self.structure = structure
@@ -469,7 +469,7 @@ class PageRenderer:
             fingerprint, refs = result.fingerprint or self.fingerprints.get(result.path, (None, ""))
             if result.links is not None:  # one string per distinct href (menus repeat on every page): flat memory
                 result = replace(result, links=tuple(map(sys.intern, result.links)))
-            self.rendered[result.path] = (fingerprint, result.digest, result.links, refs)
+            self.rendered[result.path] = (fingerprint, result.digest, result.links, _shared_refs(refs))
             yield page, result
 
     def kept_links(self, removed: bool) -> Iterator[tuple[str, list[str], str]]:
@@ -491,6 +491,12 @@ class PageRenderer:
         # A touch-up has the last build's pages: none to forget (and no need to list 100,000 to find none).
         keep = None if self.touched_up else {path for path, _ in self.kept} | set(self.rendered)
         self.cache.update_pages(self.output_key, self.rendered, keep, (self.structure, self.digests))
+
+
+def _shared_refs(refs: str | None) -> tuple[str, ...] | None:
+    """A page's references as the sources themselves, shared by every page holding them: 140,000 pages' strings of
+    "\\na.md\\nb.md\\n" cost the main process 150 MB until the cache had them."""
+    return None if refs is None else tuple(map(sys.intern, refs[1:-1].split("\n"))) if refs else ()
 
 
 def cpu_jobs(jobs: int | None) -> int:

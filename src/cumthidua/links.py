@@ -323,6 +323,9 @@ class LinkResolver:
     check the pages they render (the main process has little to do then).
     """
 
+    MAX_PARSED = 20_000  # distinct hrefs remembered: a 100,000-article site has some 300,000 (links between
+    # articles), and remembering them all cost each worker about 200 MB; menus and categories repeat within any span
+
     def __init__(self, root: str, existing: set[str]) -> None:
         self.root = root
         self.existing = existing
@@ -330,6 +333,8 @@ class LinkResolver:
 
     def broken(self, output_path: str, hrefs: Iterable[str]) -> list[tuple[str, str]]:
         """(href, missing output file) of each link of the page that leads nowhere."""
+        if len(self.parsed) > self.MAX_PARSED:
+            self.parsed.clear()
         parsed, existing = self.parsed, self.existing
         folders = _folders(output_path)
         found = []

@@ -52,6 +52,10 @@ class TemplateProblem(Exception):
         self.path, self.line, self.message = path, line, message
 
 
+MAX_PARTS = 30_000  # rendered parts kept: an article's list item, cached at each folder depth, made some 800,000
+# at 100,000 articles (400 MB in each worker), most of them shown again only on nearby listing pages
+
+
 class FragmentCache(Extension):
     """``{% cache %}…{% endcache %}``: a part of a page rendered once per build for each set of values it reads.
 
@@ -83,6 +87,8 @@ class FragmentCache(Extension):
             return caller()
         found = self.parts.get(key)
         if found is None:
+            if len(self.parts) >= MAX_PARTS:
+                self.parts.clear()  # start again: pages that follow each other share most of their parts
             found = self.parts[key] = (values, caller())  # holding the values keeps their ids from being reused
         return found[1]
 

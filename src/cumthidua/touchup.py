@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .cache import STRUCTURE, BuildCache
+from .cache import STRUCTURE, UNPICKLED, BuildCache
 from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .images import resolve_images
@@ -97,6 +97,8 @@ def remember(
     index, site.search_index = site.search_index, None
     keys = getattr(index, "keys", [])
     snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys)
+    # Taken out for the dump, so each article's own dict is its state (see cache.StoredArticle.__getstate__).
+    unpickled = [(state, key, state.pop(key)) for state in map(vars, articles) for key in UNPICKLED if key in state]
     try:
         with open(temporary, "wb") as file:
             pickle.dump(header, file, protocol=5)
@@ -107,6 +109,8 @@ def remember(
         target.unlink(missing_ok=True)  # better no snapshot than a stale one: it only saves time
     finally:
         site.search_index = index
+        for state, key, value in unpickled:
+            state[key] = value
 
 
 def forget(cache: BuildCache, output_dir: Path) -> None:
