@@ -231,11 +231,12 @@ class Fingerprinter:
         encoder.refs |= found[1]
         return found[0]
 
-    def page_and_refs(self, page: Any) -> tuple[str | None, str]:
-        """The page's fingerprint (None: render it anyway) and its references as ``"\\na.md\\nb.md\\n"``."""
+    def page_and_refs(self, page: Any) -> tuple[str | None, tuple[str, ...]]:
+        """The page's fingerprint (None: render it anyway) and its references: the sources of the articles it
+        shows, sorted."""
         info = self.templates.get(page.template)
         if info is None:
-            return None, ""
+            return None, ()
         encoder = self._encoder(info)
         if len(encoder.memo) > MAX_MEMO:
             encoder.memo.clear()  # a token is the same worked out again: only memory is saved
@@ -254,17 +255,13 @@ class Fingerprinter:
                 encoder.encode(page.data),
             )
         except (Unfingerprintable, RecursionError):
-            return None, ""
-        return digest_of(parts), join_refs(encoder.refs)
-
-
-def join_refs(sources: set[str]) -> str:
-    """References as one string, each source between newlines, so ``"\\n" + source + "\\n" in refs`` finds one."""
-    return "\n" + "\n".join(sorted(sources)) + "\n" if sources else ""
+            return None, ()
+        return digest_of(parts), tuple(sorted(encoder.refs))
 
 
 def refs_text(sources: Sequence[str]) -> str:
-    """:func:`join_refs` of sources already sorted."""
+    """References as the cache keeps them: one string, each source between newlines, so that
+    ``"\\n" + source + "\\n" in refs`` finds one."""
     return "\n" + "\n".join(sources) + "\n" if sources else ""
 
 

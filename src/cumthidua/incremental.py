@@ -34,6 +34,7 @@ from .source import ContentFiles, content_files, has_utf8_name
 from .urls import output_file
 
 Progress = Callable[[str, int, int], None]
+Refs = tuple[str, ...] | None  # the sources of the articles a page shows, sorted; None: as the cache has them
 STORE_BATCH = 500  # parsed articles written to the cache at a time, so bodies do not pile up in memory
 
 
@@ -224,7 +225,7 @@ class RenderedFile:
     size: int
     staged: str  # where the file waits for the commit (output.FLAT or TREE), "" when not staged
     links: tuple[str, ...] | None  # internal and external hrefs of an HTML page
-    fingerprint: tuple[str | None, str] | None = None  # (fingerprint, refs), when worked out with the rendering
+    fingerprint: tuple[str | None, tuple[str, ...]] | None = None  # (fingerprint, refs), when worked out with it
     broken: tuple[tuple[str, str], ...] = ()  # (href, missing output file) of its links that lead nowhere
 
 
@@ -271,7 +272,7 @@ class _FingerprintTask:
     pages: list[Page]
     fingerprinter: Fingerprinter
 
-    def __call__(self, index: int) -> tuple[str | None, str]:
+    def __call__(self, index: int) -> tuple[str | None, tuple[str, ...]]:
         return self.fingerprinter.page_and_refs(self.pages[index])
 
 
@@ -320,8 +321,8 @@ class PageRenderer:
         self.output_key = str(output_dir.resolve())
         self.jobs = jobs
         self.previous: dict[str, PageEntry] = {}
-        self.fingerprints: dict[str, tuple[str | None, str | None]] = {}  # output path → (fingerprint, refs)
-        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, tuple[str, ...] | None]] = {}
+        self.fingerprints: dict[str, tuple[str | None, Refs]] = {}  # output path → (fingerprint, refs)
+        self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, Refs]] = {}
         self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
         self.outputs: list[str] = []  # output file of each page, in page order
         self.structure = structure
@@ -348,10 +349,10 @@ class PageRenderer:
             return None
         return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
 
-    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, str | None]]:
+    def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, Refs]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps
         its last ones. A new page is rendered anyway: its fingerprint is worked out with it."""
-        results: list[tuple[str | None, str | None]] = [(None, "")] * len(pages)
+        results: list[tuple[str | None, Refs]] = [(None, ())] * len(pages)
         if self.cache is None:
             return results
         changed = self._changed_articles()
@@ -371,7 +372,7 @@ class PageRenderer:
             results[index] = result
         return results
 
-    def _fingerprint_all(self, pages: list[Page], todo: list[int]) -> Iterator[tuple[str | None, str]]:
+    def _fingerprint_all(self, pages: list[Page], todo: list[int]) -> Iterator[tuple[str | None, Refs]]:
         jobs = 1 if len(todo) < MIN_PARALLEL_FINGERPRINTS else self.jobs
         return ordered_map(_FingerprintTask(pages, self.fingerprinter), todo, jobs)
 
@@ -381,7 +382,7 @@ class PageRenderer:
         indices: Iterable[int],
         writer: OutputWriter,
         source_of: Callable[[Page], str],
-        fingerprints: Iterable[tuple[str | None, str | None]],
+        fingerprints: Iterable[tuple[str | None, Refs]],
     ) -> tuple[list[int], set[int]]:
         """Keep each of these pages whose fingerprint is its last one and whose file is as the last build left it;
         the others are to render (the new ones with their fingerprint): (to render, new)."""
@@ -432,7 +433,7 @@ class PageRenderer:
         self.previous = self.cache.page_entries(self.output_key, [outputs[i] for i in candidates])
         todo = [index for index in candidates if outputs[index] in self.previous]
         computed = dict(zip(todo, self._fingerprint_all(pages, todo), strict=True))
-        fingerprints = [computed.get(index, (None, "")) for index in candidates]
+        fingerprints = [computed.get(index, (None, ())) for index in candidates]
         return self._decide(pages, candidates, writer, source_of, fingerprints)
 
     def run(
@@ -466,7 +467,7 @@ class PageRenderer:
                 diagnostics.error(result.path, result.line, 1, result.message)
                 continue
             writer.record(result.path, result.digest, result.size, result.staged, source_of(page))
-            fingerprint, refs = result.fingerprint or self.fingerprints.get(result.path, (None, ""))
+            fingerprint, refs = result.fingerprint or self.fingerprints.get(result.path, (None, ()))
             if result.links is not None:  # one string per distinct href (menus repeat on every page): flat memory
                 result = replace(result, links=tuple(map(sys.intern, result.links)))
             self.rendered[result.path] = (fingerprint, result.digest, result.links, _shared_refs(refs))
@@ -493,10 +494,10 @@ class PageRenderer:
         self.cache.update_pages(self.output_key, self.rendered, keep, (self.structure, self.digests))
 
 
-def _shared_refs(refs: str | None) -> tuple[str, ...] | None:
-    """A page's references as the sources themselves, shared by every page holding them: 140,000 pages' strings of
-    "\\na.md\\nb.md\\n" cost the main process 150 MB until the cache had them."""
-    return None if refs is None else tuple(map(sys.intern, refs[1:-1].split("\n"))) if refs else ()
+def _shared_refs(refs: Refs) -> Refs:
+    """A page's references with each source shared by every page holding it: 140,000 pages' own copies, as a
+    string each, cost the main process 150 MB until the cache had them."""
+    return None if refs is None else tuple(map(sys.intern, refs))
 
 
 def cpu_jobs(jobs: int | None) -> int:
