@@ -424,12 +424,15 @@ class PageRenderer:
                 candidates.append(index)
             else:
                 others.append(index)
-        paths, sources = [outputs[i] for i in others], [source_of(pages[i]) for i in others]
-        missing = writer.keep_files(paths, sources)  # positions in others of files not as they were: rendered
-        pairs = enumerate(zip(paths, sources, strict=True))
-        self.kept.extend(kept for position, kept in pairs if position not in missing)
+        missing = []  # files not as the last build left them: rendered again
+        for index in others:
+            path, source = outputs[index], source_of(pages[index])
+            if writer.keep(path, source):
+                self.kept.append((path, source))
+            else:
+                missing.append(index)
         if missing:
-            candidates = sorted({*candidates, *(others[position] for position in missing)})
+            candidates = sorted([*candidates, *missing])
         self.previous = self.cache.page_entries(self.output_key, [outputs[i] for i in candidates])
         todo = [index for index in candidates if outputs[index] in self.previous]
         computed = dict(zip(todo, self._fingerprint_all(pages, todo), strict=True))

@@ -223,30 +223,6 @@ class OutputWriter:
         self._account(path, content_digest, 0, "", source)
         return True
 
-    def keep_files(self, paths: list[str], sources: list[str]) -> set[int]:
-        """:meth:`keep` for many files (a touch-up keeps nearly every page): the positions of those not kept.
-
-        A file not kept is one the last build did not write, one not there as it was, or one produced twice; the
-        caller renders those pages, and :meth:`record` reports a file produced twice."""
-        if self.rewrite_all:
-            return set(range(len(paths)))
-        root, previous, files, sources_of = self._root, self.previous, self.files, self.sources
-        lstat, is_regular = os.lstat, stat.S_ISREG
-        missing = set()
-        for position, (path, source) in enumerate(zip(paths, sources, strict=True)):
-            content_digest = previous.get(path)
-            try:
-                kept = content_digest is not None and path not in files and is_regular(lstat(root + path).st_mode)
-            except OSError:
-                kept = False
-            if kept:
-                files[path] = content_digest
-                sources_of[path] = source or path
-            else:
-                missing.add(position)
-        self.stats.unchanged += len(paths) - len(missing)
-        return missing
-
     def _account(self, path: str, content_digest: str, size: int, staged: str, source: str) -> None:
         self.files[path] = content_digest
         self.sources[path] = source or path
