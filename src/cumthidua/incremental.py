@@ -410,8 +410,8 @@ class PageRenderer:
         every page."""
         assert self.cache is not None
         changed = self._changed_articles()
-        last = self.cache.get_meta("last:" + self.output_key)
-        if changed is None or len(changed) > MAX_REFERENCE_LOOKUPS or not isinstance(last, LastBuild):
+        last = last_build(self.cache, self.output_key)
+        if changed is None or len(changed) > MAX_REFERENCE_LOOKUPS or last is None:
             return None
         if manifest_digest(writer.output_dir) != last.manifest:
             return None  # the cache's page digests may not be the manifest's: look at every page
@@ -690,12 +690,21 @@ def manifest_digest(output_dir: Path) -> str | None:
         return None
 
 
+LAST_BUILD = "last:"  # meta key of the LastBuild into an output folder, before the folder's resolved path
+
+
+def last_build(cache: BuildCache, output_key: str) -> LastBuild | None:
+    """What the last successful build into an output folder (resolved, as a string) left."""
+    last = cache.get_meta(LAST_BUILD + output_key)
+    return last if isinstance(last, LastBuild) else None
+
+
 def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now: float) -> LastBuild | None:
     """The last build into ``output_dir`` when its inputs and its output are exactly as they were."""
     from .output import read_manifest
 
-    last = cache.get_meta("last:" + str(output_dir.resolve()))
-    if inputs is None or not isinstance(last, LastBuild) or last.inputs != inputs:
+    last = last_build(cache, str(output_dir.resolve()))
+    if inputs is None or last is None or last.inputs != inputs:
         return None
     if last.upcoming is not None and now >= last.upcoming:
         return None  # a future-dated article is due
@@ -715,7 +724,7 @@ def remember_build(cache: BuildCache, output_dir: Path, inputs: str | None, last
         return
     manifest = manifest_digest(output_dir)
     if manifest is not None:
-        cache.set_meta("last:" + str(output_dir.resolve()), replace(last, inputs=inputs, manifest=manifest))
+        cache.set_meta(LAST_BUILD + str(output_dir.resolve()), replace(last, inputs=inputs, manifest=manifest))
 
 
 def upcoming_publication(articles: list[Article], site: Site, now: float) -> float | None:
