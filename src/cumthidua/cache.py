@@ -206,6 +206,10 @@ class PageEntry(NamedTuple):  # a tuple: 100,000 are read a rebuild
     shows_articles: bool  # its fingerprint covers articles (their sources are kept: see pages_showing)
 
 
+def _page_entries(rows: Iterable[tuple[str, str, str, int]]) -> dict[str, PageEntry]:
+    return {path: PageEntry(fingerprint, digest, bool(refs)) for path, fingerprint, digest, refs in rows}
+
+
 class BuildCache:
     """The cache of one site; every method is a no-op-safe shortcut, never a source of truth."""
 
@@ -440,22 +444,17 @@ class BuildCache:
 
     # -- rendered pages
 
-    def pages(self, output: str) -> dict[str, PageEntry]:
-        """Output path → what the last successful build into ``output`` made it from."""
-        rows = self.db.execute("SELECT path, fingerprint, digest, refs != '' FROM pages WHERE output = ?", (output,))
-        return {path: PageEntry(fingerprint, digest, bool(refs)) for path, fingerprint, digest, refs in rows}
-
-    def page_entries(self, output: str, paths: list[str]) -> dict[str, PageEntry]:
-        """:meth:`pages` of these paths only (a touch-up looks at a few hundred pages of 100,000)."""
+    def pages(self, output: str, paths: list[str] | None = None) -> dict[str, PageEntry]:
+        """Output path → what the last successful build into ``output`` made it from; ``paths``: of these pages
+        only (a touch-up looks at a few hundred pages of 100,000)."""
+        query = "SELECT path, fingerprint, digest, refs != '' FROM pages WHERE output = ?"
+        if paths is None:
+            return _page_entries(self.db.execute(query, (output,)))
         found: dict[str, PageEntry] = {}
         for start in range(0, len(paths), 500):
             batch = paths[start : start + 500]
-            query = (
-                "SELECT path, fingerprint, digest, refs != '' FROM pages WHERE output = ? AND path IN"
-                f" ({', '.join('?' * len(batch))})"
-            )
-            for path, fingerprint, digest, refs in self.db.execute(query, (output, *batch)):
-                found[path] = PageEntry(fingerprint, digest, bool(refs))
+            in_batch = f" AND path IN ({', '.join('?' * len(batch))})"
+            found.update(_page_entries(self.db.execute(query + in_batch, (output, *batch))))
         return found
 
     def page_paths(self, output: str) -> set[str]:

@@ -433,7 +433,7 @@ class PageRenderer:
                 missing.append(index)
         if missing:
             candidates = sorted([*candidates, *missing])
-        self.previous = self.cache.page_entries(self.output_key, [outputs[i] for i in candidates])
+        self.previous = self.cache.pages(self.output_key, [outputs[i] for i in candidates])
         todo = [index for index in candidates if outputs[index] in self.previous]
         computed = dict(zip(todo, self._fingerprint_all(pages, todo), strict=True))
         fingerprints = [computed.get(index, (None, ())) for index in candidates]
