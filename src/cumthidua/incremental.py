@@ -245,7 +245,7 @@ class _RenderTask:
     writer: OutputWriter
     fingerprinter: Fingerprinter | None = None  # for the pages that had none: new ones, or a build without any
     new: frozenset[int] = frozenset()
-    links: LinkResolver | None = None  # checks each page's links as it is rendered
+    resolver: LinkResolver | None = None  # checks each page's links as it is rendered
 
     def __call__(self, index: int) -> RenderedFile | RenderFailure:
         from .links import page_hrefs
@@ -262,8 +262,8 @@ class _RenderTask:
         links, broken = None, ()
         if rendered.path.endswith((".html", ".htm")):
             links = tuple(dict.fromkeys(page_hrefs(rendered.text)))  # a repeat (a third of them) finds nothing new
-            if self.links is not None:
-                broken = tuple(self.links.broken(rendered.path, links))
+            if self.resolver is not None:
+                broken = tuple(self.resolver.broken(rendered.path, links))
         return RenderedFile(rendered.path, digest, len(rendered.content), staged, links, fingerprint, broken)
 
 
