@@ -6,7 +6,8 @@ import shutil
 from pathlib import Path
 
 from conftest import SiteDir
-from cumthidua.output import STAGING, OutputWriter
+from cumthidua.output import STAGING, OutputWriter, files_not_in_place
+from cumthidua.parallel import Background
 
 
 def test_a_build_failing_at_the_link_check_creates_no_output_folder(site: SiteDir):
@@ -109,3 +110,25 @@ def test_a_manifest_edited_by_hand_never_deletes_outside_the_output(site: SiteDi
     site.article("b.md", "Bài B", "2020-01-02")
     site.build()
     assert precious.read_text("utf-8") == "giữ lại"
+
+
+def test_files_looked_at_ahead_stand_for_each_files_own_look(tmp_path: Path):
+    """``files_not_in_place`` runs in another process while the site loads: the writer keeps what it found in
+    place, and takes its word only for the manifest it read itself."""
+    output = tmp_path / "public"
+    writer = OutputWriter(output)
+    for path in ("a/index.html", "b/index.html", "c/index.html"):
+        writer.add(path, path.encode())
+    writer.commit()
+    (output / "a/index.html").unlink()
+    (output / "b/index.html").unlink()
+    (output / "b/index.html").symlink_to(output / "c/index.html")
+    found = Background(files_not_in_place, output).result()
+    assert found is not None and found[1] == {"a/index.html", "b/index.html"}
+    writer = OutputWriter(output)
+    writer.trust(found)
+    assert [writer.keep(path) for path in ("a/index.html", "b/index.html", "c/index.html")] == [False, False, True]
+    (output / "c/index.html").unlink()
+    writer = OutputWriter(output)
+    writer.trust(("another manifest", frozenset()))  # not the manifest it read: each file is looked at
+    assert not writer.keep("a/index.html") and not writer.keep("c/index.html")

@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 
 from cumthidua import build as build_module
-from cumthidua import touchup
 from cumthidua.build import BuildRequest, build
-from cumthidua.cache import open_cache
-from cumthidua.models import Article
 from test_incremental import NOW, Site, output_files
 
 
@@ -195,40 +192,3 @@ def test_a_touch_up_into_an_output_changed_since_the_last_build_looks_at_every_p
     files = json.loads(manifest_file.read_text("utf-8"))["files"]
     assert files[page] == hashlib.sha256((public / page).read_bytes()).hexdigest()
     same_as_clean(news)
-
-
-def test_the_snapshot_gives_back_every_field_of_every_article(news: Site) -> None:
-    """A snapshot's articles load their display fields only when read: each reads as the full build had it."""
-    news.write("content/e.md", article("Tin có nguồn", "2023-05-10T08:00:00+07:00", extra='nguon: "Báo Hà Nội"\n'))
-    captured = {}
-    original = touchup.remember
-
-    def capturing(cache, output_dir, header, articles, site, pages):
-        captured["articles"] = {a.source: dict(vars(a)) for a in articles}
-        captured["frame"] = header.frame
-        original(cache, output_dir, header, articles, site, pages)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(touchup, "remember", capturing)
-        rebuild(news)
-
-    def load() -> dict[str, Article]:
-        cache = open_cache(news.root)
-        try:
-            snapshot = touchup._load(cache, news.root / "public", captured["frame"], NOW.timestamp(), False)
-        finally:
-            cache.close()
-        assert snapshot is not None
-        return {a.source: a for a in snapshot.articles}
-
-    loaded = load()
-    assert loaded.keys() == captured["articles"].keys()
-    assert loaded["e.md"].nguon == "Báo Hà Nội"  # a front-matter field, before any other field was read
-    for source, fields in captured["articles"].items():
-        again = loaded[source]
-        for name in fields.keys() - {"_store", "_body_html", "_text"}:
-            assert getattr(again, name) == fields[name], (source, name)
-        assert again.body_html == f"<p>Nội dung của bài {fields['title']}.</p>\n"
-    first = load()["a.md"]
-    first.summary = "Đặt trước khi nạp"  # set before the other fields are loaded: the newer value stays
-    assert first.title == "Hội nghị giao ban" and first.summary == "Đặt trước khi nạp"

@@ -17,14 +17,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import incremental, touchup
+from . import incremental, snapshot, touchup
 from .cache import BuildCache, drop_cache, open_cache
 from .config import SiteConfig, base_url_problem, load_config
 from .diagnostics import Diagnostics, UsageError, display_path
 from .images import resolve_images
 from .links import LinkChecker
 from .models import Article, Page, Site
-from .output import OutputWriter, WriteStats
+from .output import MANIFEST, OutputWriter, WriteStats, files_not_in_place
+from .parallel import Background
 from .portal import portal_pages
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
 from .source import ContentFiles, content_files
@@ -236,13 +237,13 @@ def _reuse(
     reused = touchup.reuse(cache, folders, frame, content, config, now, request.future)
     if reused is None:
         return None
-    snapshot = reused.snapshot
-    incremental.work_out_search_index(snapshot.site, cache, touchup.search_keys(snapshot, reused.edited))
-    pages = touchup.refresh_pages(snapshot, ui, reused.edited)
+    last = reused.snapshot
+    incremental.work_out_search_index(last.site, cache, touchup.search_keys(last, reused.edited))
+    pages = touchup.refresh_pages(last, ui, reused.edited)
     if pages is None:
         return None
-    cache.upcoming = snapshot.header.upcoming
-    return Prepared(snapshot.site, pages, snapshot.articles, True, snapshot.header.structure)
+    cache.upcoming = last.header.upcoming
+    return Prepared(last.site, pages, last.articles, True, last.header.structure)
 
 
 def write_site(
@@ -251,11 +252,17 @@ def write_site(
     diagnostics: Diagnostics,
     progress: Progress = no_progress,
     cache: BuildCache | None = None,
+    ahead: Background | None = None,
 ) -> WriteStats:
-    """Render the pages whose inputs changed (all of them without a cache) on all cores, then switch the output."""
+    """Render the pages whose inputs changed (all of them without a cache) on all cores, then switch the output.
+
+    ``ahead``: :func:`output.files_not_in_place`, when it was started in the background."""
     pages, renderer = prepared.pages, prepared.renderer
     assert renderer is not None
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
+    found = ahead.result() if ahead is not None else None
+    if found is not None:
+        writer.trust(found)
     links = LinkChecker(renderer.site.config.base_url)
     refreshed = touchup.REFRESHED if prepared.reused else frozenset()
     page_renderer = incremental.PageRenderer(
@@ -325,10 +332,18 @@ def full_build(
     content: ContentFiles,
 ) -> BuildResult:
     """Read what changed, render what changed, write what changed; remember the result for the next build."""
-    prepared = prepare(request, diagnostics, progress, cache, frame, content)
-    result = BuildResult(diagnostics, len(prepared.site.articles), len(prepared.pages), output_dir=request.output_dir)
-    if not diagnostics:
-        result.stats = write_site(request, prepared, diagnostics, progress, cache)
+    # The last build's files are looked at in another process while this one reads the site.
+    looks_ahead = cache is not None and not request.clean and (request.output_dir / MANIFEST).is_file()
+    ahead = Background(files_not_in_place, request.output_dir) if looks_ahead else None
+    try:
+        prepared = prepare(request, diagnostics, progress, cache, frame, content)
+        counts = len(prepared.site.articles), len(prepared.pages)
+        result = BuildResult(diagnostics, *counts, output_dir=request.output_dir)
+        if not diagnostics:
+            result.stats = write_site(request, prepared, diagnostics, progress, cache, ahead)
+    finally:
+        if ahead is not None:
+            ahead.cancel()
     if result.ok and cache is not None:
         files = result.stats.written + result.stats.unchanged
         last = incremental.LastBuild("", "", result.articles, result.pages, files, diagnostics.items, cache.upcoming)
@@ -341,12 +356,12 @@ def full_build(
 def remember_site(cache: BuildCache, output_dir: Path, frame: str | None, prepared: Prepared) -> None:
     """Keep the site and pages of a successful full build for touch-up rebuilds (see touchup)."""
     if frame is None or prepared.structure is None:
-        touchup.forget(cache, output_dir)
+        snapshot.forget(cache, output_dir)
         return
     site = prepared.site
     newest = site.articles[0].date.timestamp() if site.articles else None
-    header = touchup.Header(frame, prepared.structure, cache.upcoming, newest)
-    touchup.remember(cache, output_dir, header, prepared.articles, site, prepared.pages)
+    header = snapshot.Header(frame, prepared.structure, cache.upcoming, newest)
+    snapshot.remember(cache, output_dir, header, prepared.articles, site, prepared.pages)
 
 
 @contextlib.contextmanager

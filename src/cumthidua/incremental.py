@@ -11,7 +11,6 @@ output is the same bytes either way (tests/test_incremental.py).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import operator
 import os
 import pickle
@@ -28,7 +27,7 @@ from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
 from .links import LinkResolver
 from .models import Article, Page, Site
-from .output import OutputWriter
+from .output import OutputWriter, manifest_digest, read_manifest
 from .parallel import ordered_map
 from .source import ContentFiles, content_files, has_utf8_name
 from .urls import output_file
@@ -413,7 +412,7 @@ class PageRenderer:
         last = last_build(self.cache, self.output_key)
         if changed is None or len(changed) > MAX_REFERENCE_LOOKUPS or last is None:
             return None
-        if manifest_digest(writer.output_dir) != last.manifest:
+        if writer.manifest != last.manifest:
             return None  # the cache's page digests may not be the manifest's: look at every page
         showing = self.cache.pages_showing(self.output_key, changed)
         cached = self.cache.page_paths(self.output_key)
@@ -680,16 +679,6 @@ def with_content(frame: str | None, content: ContentFiles) -> str | None:
     return digest_of((frame, [(relative, info.st_size, info.st_mtime_ns) for relative, _, info in content]))
 
 
-def manifest_digest(output_dir: Path) -> str | None:
-    """Digest of the output's manifest: whether the output is as a build left it."""
-    from .output import MANIFEST
-
-    try:
-        return hashlib.blake2b((output_dir / MANIFEST).read_bytes(), digest_size=16).hexdigest()
-    except OSError:
-        return None
-
-
 LAST_BUILD = "last:"  # meta key of the LastBuild into an output folder, before the folder's resolved path
 
 
@@ -701,8 +690,6 @@ def last_build(cache: BuildCache, output_key: str) -> LastBuild | None:
 
 def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now: float) -> LastBuild | None:
     """The last build into ``output_dir`` when its inputs and its output are exactly as they were."""
-    from .output import read_manifest
-
     last = last_build(cache, str(output_dir.resolve()))
     if inputs is None or last is None or last.inputs != inputs:
         return None

@@ -39,6 +39,55 @@ def _can_fork() -> bool:
     return safe and "fork" in multiprocessing.get_all_start_methods()
 
 
+class Background:
+    """``task(*args)`` worked out in a forked process while this one goes on, for a task that waits on the
+    system more than it computes and gives a small result. Where this process cannot fork, it is worked out
+    when its result is asked for."""
+
+    def __init__(self, task: Callable[..., Any], *args: Any):
+        self._task, self._args = task, args
+        self._process: Any = None
+        if not _can_fork():
+            return
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_send_result, args=(send, task, args), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any | None:
+        """The task's result, waiting for it; None when it failed."""
+        if self._process is None:
+            return _result(self._task, self._args)
+        try:
+            return self._receive.recv()
+        except (EOFError, OSError):
+            return None
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the task if it still runs (its result is not needed)."""
+        if self._process is not None:
+            self._receive.close()
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+
+
+def _result(task: Callable[..., Any], args: tuple) -> Any | None:
+    try:
+        return task(*args)
+    except Exception:  # the caller does without it
+        return None
+
+
+def _send_result(send: Any, task: Callable[..., Any], args: tuple) -> None:
+    send.send(_result(task, args))
+    send.close()
+
+
 def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 

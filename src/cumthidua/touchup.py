@@ -6,8 +6,8 @@ slug or image. The site then has the same pages holding the same articles,
 and only what those articles show changed. So instead of loading every
 article again and assembling the site and its page list anew (a pass over
 the whole site: seconds at 100,000 articles), such a build loads the site
-and pages the last full build assembled (:class:`Snapshot`, one pickle beside
-the cache), puts the edited articles' new fields into their objects in place
+and pages the last full build assembled (``snapshot.Snapshot``, one file
+beside the cache), puts the edited articles' new fields into their objects in place
 (every page and list holding an article holds that very object), and makes
 again only the pages that copy an article's fields instead of holding it:
 its own page and its aliases (title, summary), the feeds and the sitemap
@@ -23,25 +23,21 @@ edited, an article coming due, another version of the tool.
 from __future__ import annotations
 
 import dataclasses
-import mmap
 import operator
-import os
-import pickle
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from .cache import STRUCTURE, UNPICKLED, BuildCache, StoredArticle
+from .cache import BuildCache
 from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .images import resolve_images
 from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, _unpickle, parse_key
-from .models import Article, Page, Site
+from .models import Article, Page
 from .portal import SitemapEntry, alias_page, feed_pages, sitemap_page
 from .search import search_pages
 from .site import article_page
+from .snapshot import Snapshot, load
 from .source import ContentFiles
 
 REFRESHED = frozenset({"feed", "search", "search-data", "sitemap"})  # kinds of page refresh_pages makes anew
@@ -52,188 +48,10 @@ _STRUCTURE = operator.attrgetter(
 )
 
 
-@dataclass(frozen=True)
-class Header:
-    """What a snapshot is valid for, read before the snapshot itself."""
-
-    frame: str  # incremental.input_digest of the request, the config, templates and static files
-    structure: str  # incremental.structure_key of the build that made it
-    upcoming: float | None  # when the earliest future-dated article comes due
-    newest: float | None  # date of the newest published article: a build "before" it is not the same site
-
-
-@dataclass
-class Snapshot:
-    header: Header
-    articles: list[Article]  # every article read, published or not; the site's articles are among them
-    site: Site  # without its search index (kept in the cache on its own)
-    pages: list[Page]
-    copies: dict[str, list[int]] = field(default_factory=dict)  # article source → its pages that copy its fields
-    search_keys: list[str] = field(default_factory=list)  # the site's articles' search.doc_key, oldest first
-
-
-def copying_pages(pages: list[Page]) -> dict[str, list[int]]:
-    """Article source → positions of the pages that copy its title and summary: its own page and its aliases."""
-    found: dict[str, list[int]] = {}
-    for index, page in enumerate(pages):
-        if page.kind in ("article", "alias"):
-            found.setdefault(page.data["article"].source, []).append(index)
-    return found
-
-
 @dataclass
 class Reused:
     snapshot: Snapshot
     edited: list[Article]  # the snapshot's articles whose fields were replaced with their file's
-
-
-# What a snapshot's article holds from the start: what a touch-up reads of every article (which file, what it
-# was, where it sits, what the fingerprints encode). Its other fields wait in the snapshot until a page shows it.
-_STUB_FIELDS = ("source", "digest", "date", "url", "image", "image_size", "category", "tag_terms")
-_LAZY_FIELDS = tuple(f.name for f in dataclasses.fields(Article) if f.name not in {*_STUB_FIELDS, "body_html", "text"})
-
-
-@dataclass(frozen=True)
-class _Region:
-    """The part of a snapshot file holding its articles' other fields, mapped into memory (forked workers share
-    it, and it stays valid when a later build replaces the file)."""
-
-    data: mmap.mmap
-    start: int
-
-
-class SnapshotArticle(StoredArticle):
-    """An article of a snapshot: the fields in ``_STUB_FIELDS`` are loaded with it, the others on first use.
-
-    A touch-up reads every article's file, digest and place, but shows few: loading 100,000 articles whole
-    took most of a touch-up's second at that size. Every field reads and writes as usual.
-    """
-
-    def _fill(self) -> None:
-        state = self.__dict__
-        where = state.pop("_lazy", None)
-        if where is None:
-            return
-        region, offset, length = state.pop("_region"), *where
-        start = region.start + offset
-        for name, value in pickle.loads(region.data[start : start + length]).items():
-            state.setdefault(name, value)  # a field set since is the newer
-
-    def __getattr__(self, name: str) -> Any:
-        """Front-matter fields (``article.nguon``) live in ``extra``, which may not be loaded yet."""
-        if "_lazy" in self.__dict__:
-            self._fill()
-            return getattr(self, name)
-        return super().__getattr__(name)
-
-    def __getstate__(self) -> dict[str, Any]:
-        self._fill()
-        return super().__getstate__()
-
-
-def _lazy_field(name: str) -> property:
-    def get(article: SnapshotArticle) -> Any:
-        state = article.__dict__
-        if name not in state:
-            article._fill()
-        return state[name]
-
-    def put(article: SnapshotArticle, value: Any) -> None:
-        article.__dict__[name] = value
-
-    return property(get, put, doc=f"``{name}``, loaded from the snapshot on first use")
-
-
-for _name in _LAZY_FIELDS:
-    setattr(SnapshotArticle, _name, _lazy_field(_name))
-
-
-def _snapshot_article(state: dict[str, Any], offset: int, length: int) -> SnapshotArticle:
-    article = SnapshotArticle.__new__(SnapshotArticle)
-    article.__dict__.update(state)
-    article.__dict__["_lazy"] = (offset, length)
-    return article
-
-
-class _SnapshotPickler(pickle.Pickler):
-    """Pickles each article as its stub fields and the place of its other fields, which go to ``region``."""
-
-    def __init__(self, file: Any, region: Any):
-        super().__init__(file, protocol=5)
-        self.region = region
-        self.dispatch_table = {kind: self._article for kind in (Article, StoredArticle, SnapshotArticle)}
-
-    def _article(self, article: Article) -> tuple:
-        state = article.__getstate__() if isinstance(article, StoredArticle) else vars(article)
-        blob = pickle.dumps({name: state[name] for name in _LAZY_FIELDS if name in state}, protocol=5)
-        offset = self.region.tell()
-        self.region.write(blob)
-        stub = {name: state[name] for name in _STUB_FIELDS if name in state}
-        return _snapshot_article, (stub, offset, len(blob))
-
-
-def remember(
-    cache: BuildCache, output_dir: Path, header: Header, articles: list[Article], site: Site, pages: list[Page]
-) -> None:
-    """After a successful full build: keep its site and pages for the next build into ``output_dir``.
-
-    The search files are left out (a touch-up makes them again from the index in the cache), and so is the search
-    index itself. The file holds the header, the snapshot, then the articles' other fields (see
-    :class:`SnapshotArticle`)."""
-    target = cache.snapshot_file(str(output_dir.resolve()))
-    temporary = target.with_suffix(".tmp")
-    pages = [page for page in pages if page.kind != "search-data"]
-    index, site.search_index = site.search_index, None
-    keys = getattr(index, "keys", [])
-    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys)
-    # Taken out for the dump, so each article's own dict is its state (see cache.StoredArticle.__getstate__).
-    unpickled = [(state, key, state.pop(key)) for state in map(vars, articles) for key in UNPICKLED if key in state]
-    try:
-        with open(temporary, "wb") as file, tempfile.TemporaryFile(dir=target.parent) as region:
-            pickle.dump(header, file, protocol=5)
-            _SnapshotPickler(file, region).dump(snapshot)
-            region.seek(0)
-            while chunk := region.read(1 << 20):
-                file.write(chunk)
-        os.replace(temporary, target)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
-        temporary.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)  # better no snapshot than a stale one: it only saves time
-    finally:
-        site.search_index = index
-        for state, key, value in unpickled:
-            state[key] = value
-
-
-def forget(cache: BuildCache, output_dir: Path) -> None:
-    """A full build that changed the structure but could not be remembered must not leave the old one behind."""
-    cache.snapshot_file(str(output_dir.resolve())).unlink(missing_ok=True)
-
-
-def _load(cache: BuildCache, output_dir: Path, frame: str, now: float, future: bool) -> Snapshot | None:
-    """The snapshot for ``output_dir`` when its header says it still describes this build's site."""
-    output = str(output_dir.resolve())
-    last = cache.get_meta(STRUCTURE + output)
-    try:
-        with open(cache.snapshot_file(output), "rb") as file:
-            header = pickle.load(file)
-            if not isinstance(header, Header) or header.frame != frame:
-                return None
-            if last is None or last[0] != header.structure:
-                return None  # the pages' fingerprints in the cache belong to another structure
-            if header.upcoming is not None and now >= header.upcoming:
-                return None  # an article comes due
-            if not future and header.newest is not None and now < header.newest:
-                return None  # a build dated before the newest article (SOURCE_DATE_EPOCH)
-            snapshot = pickle.load(file)
-            region = _Region(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ), file.tell())
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
-        return None
-    for article in snapshot.articles:
-        state = article.__dict__
-        state["_store"] = cache.path
-        state["_region"] = region
-    return snapshot
 
 
 def reuse(
@@ -253,7 +71,7 @@ def reuse(
     states = cache.source_states(parse_key(config))
     if states is None or frame is None:
         return None
-    snapshot = _load(cache, output_dir, frame, now, future)
+    snapshot = load(cache, output_dir, frame, now, future)
     if snapshot is None:
         return None
     by_source = {article.source: article for article in snapshot.articles}

@@ -1,0 +1,86 @@
+"""The last full build's site, kept for touch-ups: what is loaded later reads as what was kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cumthidua import snapshot as snapshot_module
+from cumthidua.build import BuildRequest, build
+from cumthidua.cache import open_cache
+from cumthidua.snapshot import Snapshot, SnapshotPage
+from test_incremental import NOW, Site
+from test_touchup import article
+
+
+@pytest.fixture
+def kept(tmp_path: Path) -> tuple[Site, dict[str, Any]]:
+    """A site built once, with what the build kept (each article's and page's fields, as the build had them)."""
+    site = Site(tmp_path / "site")
+    for number in range(1, 7):
+        extra = 'nguon: "Báo Hà Nội"\n' if number == 3 else ""
+        site.write(
+            f"content/{number}.md", article(f"Bài số {number}", f"2023-0{number}-10T08:00:00+07:00", extra=extra)
+        )
+    captured: dict[str, Any] = {}
+    original = snapshot_module.remember
+
+    def capturing(cache, output_dir, header, articles, built_site, pages):
+        captured["articles"] = {a.source: dict(vars(a)) for a in articles}
+        captured["pages"] = {page.path: (page.kind, page.title, page.description, page.data) for page in pages}
+        captured["frame"] = header.frame
+        original(cache, output_dir, header, articles, built_site, pages)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(snapshot_module, "remember", capturing)
+        assert build(BuildRequest(site.content, site.root / "public", now=NOW)).ok
+    return site, captured
+
+
+def load(site: Site, frame: str) -> Snapshot:
+    cache = open_cache(site.root)
+    try:
+        snapshot = snapshot_module.load(cache, site.root / "public", frame, NOW.timestamp(), False)
+    finally:
+        cache.close()
+    assert snapshot is not None
+    return snapshot
+
+
+def test_every_article_reads_every_field_as_the_build_had_it(kept: tuple[Site, dict[str, Any]]) -> None:
+    site, captured = kept
+    loaded = {a.source: a for a in load(site, captured["frame"]).articles}
+    assert loaded.keys() == captured["articles"].keys()
+    assert loaded["3.md"].nguon == "Báo Hà Nội"  # a front-matter field, before any other field was read
+    for source, fields in captured["articles"].items():
+        again = loaded[source]
+        for name in fields.keys() - {"_store", "_body_html", "_text"}:
+            assert getattr(again, name) == fields[name], (source, name)
+        assert again.body_html == f"<p>Nội dung của bài {fields['title']}.</p>\n"
+
+
+def test_every_page_reads_as_the_build_had_it_and_holds_the_same_articles(
+    kept: tuple[Site, dict[str, Any]],
+) -> None:
+    site, captured = kept
+    snapshot = load(site, captured["frame"])
+    made = [path for path, (kind, *_) in captured["pages"].items() if kind != "search-data"]  # made anew each time
+    assert [page.path for page in snapshot.pages] == made
+    by_source = {a.source: a for a in snapshot.articles}
+    for page in snapshot.pages:
+        _, title, description, data = captured["pages"][page.path]
+        assert (page.title, page.description) == (title, description)
+        assert page.data.keys() == data.keys()
+        if page.kind == "article":
+            assert page.data["article"] is by_source[data["article"].source]  # the snapshot's own article
+            assert [a.source for a in page.data["other_news"]] == [a.source for a in data["other_news"]]
+    assert sum(type(page) is SnapshotPage for page in snapshot.pages) == 6  # the article pages wait to be read
+
+
+def test_a_field_set_before_the_others_are_loaded_keeps_its_value(kept: tuple[Site, dict[str, Any]]) -> None:
+    site, captured = kept
+    first = next(a for a in load(site, captured["frame"]).articles if a.source == "1.md")
+    first.summary = "Đặt trước khi nạp"
+    assert first.title == "Bài số 1" and first.summary == "Đặt trước khi nạp"
