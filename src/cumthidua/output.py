@@ -54,7 +54,7 @@ def digest(content: bytes) -> str:
 
 def read_manifest(output_dir: Path) -> dict[str, str]:
     """Output path → content hash of every file the previous build wrote."""
-    return parse_manifest(_manifest_bytes(output_dir))
+    return _parse_manifest(_manifest_bytes(output_dir))
 
 
 def _manifest_bytes(output_dir: Path) -> bytes | None:
@@ -64,7 +64,7 @@ def _manifest_bytes(output_dir: Path) -> bytes | None:
         return None
 
 
-def parse_manifest(data: bytes | None) -> dict[str, str]:
+def _parse_manifest(data: bytes | None) -> dict[str, str]:
     try:
         files = json.loads(data or b"{}").get("files", {})
         return {str(k): str(v) for k, v in files.items()}  # paths are checked where acted on (commit removes)
@@ -91,7 +91,7 @@ def files_not_in_place(output_dir: Path) -> FilesAhead:
     data = _manifest_bytes(output_dir)
     root = str(output_dir.resolve()) + "/"
     gone = []
-    for path in parse_manifest(data):
+    for path in _parse_manifest(data):
         try:
             if not stat.S_ISREG(os.lstat(root + path).st_mode):
                 gone.append(path)
@@ -126,7 +126,7 @@ class OutputWriter:
         self._root = str(self.output_dir) + "/"
         self._created_output = not self.output_dir.exists()  # staging creates it; a failed build removes it again
         data = _manifest_bytes(self.output_dir)
-        self.previous, self.manifest = parse_manifest(data), _digest_of_manifest(data)
+        self.previous, self.manifest = _parse_manifest(data), _digest_of_manifest(data)
         shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by an interrupted build
 
     def trust(self, ahead: FilesAhead) -> None:
@@ -282,7 +282,8 @@ class OutputWriter:
         self.stats.bytes += size
 
     def _is_plain_file(self, path: str) -> bool:
-        """The file the last build wrote is still a regular file there: one look.
+        """The file the last build wrote is still a regular file there: one look, or the one taken ahead
+        (:meth:`trust`).
 
         Only asked of a page's own path (safe by making) that the manifest lists. Keeping writes nothing, so the
         folders on the way are not looked at: a page that changes is written only after :meth:`_check_target`
