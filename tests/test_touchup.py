@@ -122,6 +122,18 @@ def test_a_build_dated_before_the_newest_article_leaves_it_out(news: Site, full_
     same_as_clean(news, earlier)
 
 
+def test_a_build_of_unchanged_files_dated_before_the_newest_article_leaves_it_out(news: Site) -> None:
+    """Nothing changed but the build's date (SOURCE_DATE_EPOCH): the articles of its future are not published."""
+    rebuild(news)
+    earlier = datetime(2023, 3, 1, tzinfo=UTC)
+    rebuild(news, earlier)
+    assert not (news.root / "public/2023/04").exists()
+    same_as_clean(news, earlier)
+    rebuild(news)  # and back to the day of the first build: they are published again
+    assert (news.root / "public/2023/04").exists()
+    same_as_clean(news)
+
+
 def test_a_touch_up_with_an_error_is_reported_and_publishes_nothing(news: Site, full_loads: list[int]) -> None:
     rebuild(news)
     before = output_files(news.root / "public")

@@ -315,7 +315,8 @@ def unchanged_result(
     if cache is None or request.clean:
         return None
     cache.inputs = incremental.with_content(frame, content)
-    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, build_time(request).timestamp())
+    now = build_time(request).timestamp()
+    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future)
     if last is None:
         return None
     stats = WriteStats(unchanged=last.files)
@@ -345,23 +346,25 @@ def full_build(
         if ahead is not None:
             ahead.cancel()
     if result.ok and cache is not None:
-        files = result.stats.written + result.stats.unchanged
-        last = incremental.LastBuild("", "", result.articles, result.pages, files, diagnostics.items, cache.upcoming)
+        articles = prepared.site.articles
+        newest = articles[0].date.timestamp() if articles else None  # a build dated before it is another site
+        counts = (result.articles, result.pages, result.stats.written + result.stats.unchanged)
+        last = incremental.LastBuild("", "", *counts, diagnostics.items, cache.upcoming, newest)
         incremental.remember_build(cache, request.output_dir, cache.inputs, last)
         if not prepared.reused:
-            remember_site(cache, request.output_dir, frame, prepared)
+            remember_site(cache, request.output_dir, frame, prepared, newest)
     return result
 
 
-def remember_site(cache: BuildCache, output_dir: Path, frame: str | None, prepared: Prepared) -> None:
+def remember_site(
+    cache: BuildCache, output_dir: Path, frame: str | None, prepared: Prepared, newest: float | None
+) -> None:
     """Keep the site and pages of a successful full build for touch-up rebuilds (see touchup)."""
     if frame is None or prepared.structure is None:
         snapshot.forget(cache, output_dir)
         return
-    site = prepared.site
-    newest = site.articles[0].date.timestamp() if site.articles else None
     header = snapshot.Header(frame, prepared.structure, cache.upcoming, newest)
-    snapshot.remember(cache, output_dir, header, prepared.articles, site, prepared.pages)
+    snapshot.remember(cache, output_dir, header, prepared.articles, prepared.site, prepared.pages)
 
 
 @contextlib.contextmanager

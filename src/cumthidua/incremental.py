@@ -628,6 +628,7 @@ class LastBuild:
     files: int
     warnings: list[Diagnostic]
     upcoming: float | None  # when the next future-dated article gets published (timestamp)
+    newest: float | None = None  # date of the newest published article: a build dated before it leaves it out
 
 
 def _file_states(folder: Path, newest_ns: int) -> list[tuple[str, int, int]] | None:
@@ -688,13 +689,17 @@ def last_build(cache: BuildCache, output_key: str) -> LastBuild | None:
     return last if isinstance(last, LastBuild) else None
 
 
-def unchanged_build(cache: BuildCache, output_dir: Path, inputs: str | None, now: float) -> LastBuild | None:
+def unchanged_build(
+    cache: BuildCache, output_dir: Path, inputs: str | None, now: float, future: bool
+) -> LastBuild | None:
     """The last build into ``output_dir`` when its inputs and its output are exactly as they were."""
     last = last_build(cache, str(output_dir.resolve()))
     if inputs is None or last is None or last.inputs != inputs:
         return None
     if last.upcoming is not None and now >= last.upcoming:
         return None  # a future-dated article is due
+    if not future and last.newest is not None and now < last.newest:
+        return None  # a build dated before the newest article (SOURCE_DATE_EPOCH) leaves it out
     if manifest_digest(output_dir) != last.manifest:
         return None
     root = str(output_dir) + os.sep
