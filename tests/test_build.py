@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import ROOT, SiteDir
@@ -246,3 +249,25 @@ def test_builds_in_one_process_leave_cycle_collection_on(site: SiteDir):
     with pytest.raises(UsageError):
         build(BuildRequest(site.content, site.content))
     assert gc.isenabled()
+
+
+def test_ctrl_c_stops_a_build_with_one_line_and_no_traceback(site: SiteDir):
+    """Ctrl-C reaches every process of the terminal: the workers leave it to the build, which says it once."""
+    for number in range(600):
+        site.article(f"{number:03}.md", f"Bài số {number}", f"2020-01-{number % 28 + 1:02}", body="Nội dung. " * 50)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1"}
+    interrupted = 0
+    for delay in (0.5, 0.65, 0.8, 0.95, 1.1, 1.25, 1.4, 1.55):  # reading, rendering, writing
+        command = [sys.executable, "-m", "cumthidua", "build", "--clean", "--jobs", "2"]
+        process = subprocess.Popen(
+            command, cwd=site.root, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        time.sleep(delay)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # as the terminal does: to the build and its workers
+        _, errors = process.communicate(timeout=120)
+        assert "Traceback" not in errors
+        if process.returncode == 130:
+            interrupted += 1
+            assert errors.strip().splitlines()[-1] == "cumthidua: interrupted"
+    assert interrupted  # at least one build was stopped midway

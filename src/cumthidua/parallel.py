@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -83,7 +84,14 @@ def _result(task: Callable[..., Any], args: tuple) -> Any | None:
         return None
 
 
+def _leave_interrupts_to_the_parent() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the parent stops the workers and says so once,
+    instead of each worker printing its traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _send_result(send: Any, task: Callable[..., Any], args: tuple) -> None:
+    _leave_interrupts_to_the_parent()
     send.send(_result(task, args))
     send.close()
 
@@ -103,7 +111,7 @@ def ordered_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int | No
     size = max(8, min(256, len(items) // (jobs * 8) or 1))
     _task = task
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_leave_interrupts_to_the_parent) as pool:
             for results in pool.imap(_run_chunk, chunked(items, size)):
                 yield from results
     finally:
