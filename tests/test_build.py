@@ -271,3 +271,25 @@ def test_ctrl_c_stops_a_build_with_one_line_and_no_traceback(site: SiteDir):
             interrupted += 1
             assert errors.strip().splitlines()[-1] == "cumthidua: interrupted"
     assert interrupted  # at least one build was stopped midway
+
+
+def test_two_builds_of_one_site_at_once_both_succeed_one_after_the_other(site: SiteDir):
+    """``build`` run while another build (or ``serve``) writes the same output waits for it, then finds
+    nothing to do, where the two used to stage over each other and refuse each other's files."""
+    for number in range(300):
+        site.article(f"{number:03}.md", f"Bài số {number}", f"2020-01-{number % 28 + 1:02}", body="Nội dung. " * 50)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1"}
+    command = [sys.executable, "-m", "cumthidua", "build"]
+    first = subprocess.Popen(command, cwd=site.root, env=env, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    second = subprocess.Popen(command, cwd=site.root, env=env, stderr=subprocess.PIPE, text=True)
+    for process in (first, second):
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors
+    clean = site.root / "clean"
+    site.run("build", "--output", str(clean), "--clean", check=True)
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    assert files(site.output) == files(clean)

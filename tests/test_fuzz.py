@@ -170,11 +170,11 @@ def article_file(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 def snapshot(root: Path, output: Path) -> dict[str, bytes]:
-    """Every file of the site folder except the output folder and the build cache."""
+    """Every file of the site folder except the output folder and the tool's own (cache, lock)."""
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and not path.is_relative_to(output) and not path.is_relative_to(root / CACHE_DIR)
+        if path.is_file() and not path.is_relative_to(output) and not path.is_relative_to(root / CACHE_DIR.parent)
     }
 
 

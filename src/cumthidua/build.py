@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import incremental, snapshot, touchup
-from .cache import BuildCache, drop_cache, open_cache
+from .cache import CACHE_DIR, BuildCache, drop_cache, open_cache
 from .config import SiteConfig, base_url_problem, load_config
 from .diagnostics import Diagnostics, UsageError, display_path
 from .images import resolve_images
@@ -381,15 +381,42 @@ def cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def one_build_at_a_time(site_root: Path, progress: Progress) -> Iterator[None]:
+    """Two builds of one site at once would stage into the same output folder and write the same cache: the
+    second waits for the first (``build`` in a terminal while ``serve`` rebuilds, a script run twice).
+
+    The lock file stays in ``.cumthidua/``, beside the cache that ``--clean`` deletes; where the site folder is
+    read-only or the system has no ``flock``, builds are not kept apart."""
+    try:
+        import fcntl
+
+        folder = site_root / CACHE_DIR.parent
+        folder.mkdir(exist_ok=True)
+        lock = open(folder / "build.lock", "ab")  # noqa: SIM115 (held until the build ends)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("wait", 0, 1)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+    finally:
+        lock.close()
+
+
 def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
     """Build the site; raises :class:`UsageError` only for a wrong setup."""
-    with cycle_collection_paused():
+    check_paths(request)
+    with cycle_collection_paused(), one_build_at_a_time(request.site_root, progress):
         return _build(request, progress)
 
 
 def _build(request: BuildRequest, progress: Progress) -> BuildResult:
     started = time.perf_counter()
-    check_paths(request)
     diagnostics = Diagnostics()
     if request.clean:
         drop_cache(request.site_root)

@@ -25,6 +25,7 @@ COUNTED_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapse
 STEP_FORMAT = "{desc}… [{elapsed}]"
 _STYLES = {"error": "1;31", "warning": "1;33", "ok": "32", "dim": "2"}
 _STAGE_NAMES = {
+    "wait": "waiting for another build of this site to end",
     "config": "reading site.yaml",
     "read": "reading articles",
     "assemble": "assembling the site",
