@@ -134,6 +134,21 @@ def test_a_build_of_unchanged_files_dated_before_the_newest_article_leaves_it_ou
     same_as_clean(news)
 
 
+def test_a_page_edited_by_hand_is_made_again_by_the_next_build(news: Site) -> None:
+    """Like a page deleted by hand: with nothing else changed, after a touch-up, and when only its bytes changed."""
+    rebuild(news)
+    home = news.root / "public/index.html"
+    home.write_bytes(home.read_bytes() + "<!-- sửa tay -->".encode())
+    rebuild(news)  # nothing else changed
+    same_as_clean(news)
+    feed = news.root / "public/atom.xml"
+    text = feed.read_bytes()
+    feed.write_bytes(text.replace(b"2023", b"2024", 1))  # the same size
+    news.write("content/c.md", article("Ngày hội khu dân cư mới", "2023-03-10T08:00:00+07:00", "An sinh xã hội"))
+    rebuild(news)  # a touch-up of another article
+    same_as_clean(news)
+
+
 def test_a_touch_up_with_an_error_is_reported_and_publishes_nothing(news: Site, full_loads: list[int]) -> None:
     rebuild(news)
     before = output_files(news.root / "public")

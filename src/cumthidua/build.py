@@ -259,7 +259,7 @@ def write_site(
     ``ahead``: :func:`output.files_not_in_place`, when it was started in the background."""
     pages, renderer = prepared.pages, prepared.renderer
     assert renderer is not None
-    writer = OutputWriter(request.output_dir, rewrite_all=request.clean)
+    writer = OutputWriter(request.output_dir, rewrite_all=request.clean, stamps_file=stamps_file(request, cache))
     found = ahead.result() if ahead is not None else None
     if found is not None:
         writer.trust(found)
@@ -295,6 +295,11 @@ def write_site(
     stats = writer.commit()
     page_renderer.save()
     return stats
+
+
+def stamps_file(request: BuildRequest, cache: BuildCache | None) -> Path | None:
+    """Where the output's files' stamps are kept (see ``output.Manifest``): beside the cache, when there is one."""
+    return cache.stamps_file(str(request.output_dir.resolve())) if cache is not None else None
 
 
 def input_folders(request: BuildRequest) -> list[Path]:
@@ -335,7 +340,7 @@ def full_build(
     """Read what changed, render what changed, write what changed; remember the result for the next build."""
     # The last build's files are looked at in another process while this one reads the site.
     looks_ahead = cache is not None and not request.clean and (request.output_dir / MANIFEST).is_file()
-    ahead = Background(files_not_in_place, request.output_dir) if looks_ahead else None
+    ahead = Background(files_not_in_place, request.output_dir, stamps_file(request, cache)) if looks_ahead else None
     try:
         prepared = prepare(request, diagnostics, progress, cache, frame, content)
         counts = len(prepared.site.articles), len(prepared.pages)

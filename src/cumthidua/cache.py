@@ -278,7 +278,11 @@ class BuildCache:
 
     def snapshot_file(self, output: str) -> Path:
         """Where the site assembled for ``output`` is kept (see ``touchup``): a file, read in one go."""
-        return self.folder / f"site-{hashlib.blake2b(output.encode(), digest_size=8).hexdigest()}.pickle"
+        return self.folder / f"site-{_short_digest(output)}.pickle"
+
+    def stamps_file(self, output: str) -> Path:
+        """Where the size and mtime of each file written into ``output`` are kept (see ``output.Manifest``)."""
+        return self.folder / f"stamps-{_short_digest(output)}.pickle"
 
     def store_sources(self, parsed: list[tuple[str, int, int, int, str, Any]], words: dict[str, Any]) -> None:
         """Record freshly parsed files (relative path, size, mtime, time read, digest, incremental.CachedArticle)
@@ -515,6 +519,10 @@ class BuildCache:
                 "DELETE FROM pages WHERE output = ? AND path = ?", [(output, p) for p in gone if p not in keep]
             )
         self.db.execute("COMMIT")
+
+
+def _short_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
 def open_cache(site_root: Path) -> BuildCache | None:

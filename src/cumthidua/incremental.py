@@ -700,12 +700,14 @@ def unchanged_build(
         return None  # a future-dated article is due
     if not future and last.newest is not None and now < last.newest:
         return None  # a build dated before the newest article (SOURCE_DATE_EPOCH) leaves it out
-    if manifest_digest(output_dir) != last.manifest:
+    manifest = read_manifest(output_dir, cache.stamps_file(str(output_dir.resolve())))
+    if manifest.digest != last.manifest:
         return None
     root = str(output_dir) + os.sep
-    for path in read_manifest(output_dir):
+    for path in manifest.files:
         try:
-            os.lstat(root + path)  # a file deleted by hand is written again
+            if not manifest.in_place(path, os.lstat(root + path)):
+                return None  # a file deleted or edited by hand is written again
         except OSError:
             return None
     return last

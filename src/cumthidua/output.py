@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import stat
 from collections.abc import Callable
@@ -52,52 +53,82 @@ def digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def read_manifest(output_dir: Path) -> dict[str, str]:
-    """Output path → content hash of every file the previous build wrote."""
-    return _parse_manifest(_manifest_bytes(output_dir))
+Stamp = tuple[int, int]  # (size, mtime in ns) of a file as the build left it
 
 
-def _manifest_bytes(output_dir: Path) -> bytes | None:
+@dataclass
+class Manifest:
+    """What the last build wrote into the output folder: the file ``.cumthidua-manifest.json`` there, and the
+    files' stamps kept beside the build cache (the output itself holds nothing that changes from build to
+    build)."""
+
+    files: dict[str, str] = field(default_factory=dict)  # output path → content hash
+    stamps: dict[str, Stamp] = field(default_factory=dict)  # output path → its file's size and mtime then
+    digest: str | None = None  # of the manifest file: whether the output is as a build left it
+
+    def in_place(self, path: str, info: os.stat_result) -> bool:
+        """The file at ``path`` is the one the last build left there: a regular file with its size and mtime
+        (one edited by hand is made again, as one deleted by hand is)."""
+        stamp = self.stamps.get(path)
+        return stat.S_ISREG(info.st_mode) and (stamp is None or stamp == (info.st_size, info.st_mtime_ns))
+
+
+def read_manifest(output_dir: Path, stamps_file: Path | None = None) -> Manifest:
+    """The last build's manifest; with the stamps in ``stamps_file`` when they were kept for it."""
     try:
-        return (output_dir / MANIFEST).read_bytes()
+        data = (output_dir / MANIFEST).read_bytes()
     except OSError:
-        return None
-
-
-def _parse_manifest(data: bytes | None) -> dict[str, str]:
+        return Manifest()
+    digest = _digest_of_manifest(data)
     try:
-        files = json.loads(data or b"{}").get("files", {})
-        return {str(k): str(v) for k, v in files.items()}  # paths are checked where acted on (commit removes)
+        files = {str(k): str(v) for k, v in json.loads(data).get("files", {}).items()}  # checked where acted on
     except (ValueError, AttributeError):
+        return Manifest(digest=digest)
+    return Manifest(files, _read_stamps(stamps_file, digest), digest)
+
+
+def _read_stamps(stamps_file: Path | None, digest: str) -> dict[str, Stamp]:
+    if stamps_file is None:
         return {}
+    try:
+        with open(stamps_file, "rb") as file:
+            kept = pickle.load(file)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+        return {}
+    if not isinstance(kept, tuple) or len(kept) != 2 or kept[0] != digest or not isinstance(kept[1], dict):
+        return {}  # kept for another manifest: a build without them, or an interrupted one, came in between
+    return kept[1]
 
 
 def manifest_digest(output_dir: Path) -> str | None:
     """Digest of the output's manifest: whether the output is as a build left it."""
-    return _digest_of_manifest(_manifest_bytes(output_dir))
+    try:
+        return _digest_of_manifest((output_dir / MANIFEST).read_bytes())
+    except OSError:
+        return None
 
 
-def _digest_of_manifest(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.blake2b(data, digest_size=16).hexdigest()
+def _digest_of_manifest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 FilesAhead = tuple[str | None, frozenset[str]]
 
 
-def files_not_in_place(output_dir: Path) -> FilesAhead:
-    """(digest of the manifest, the files it lists that are no longer regular files there): what
-    :meth:`OutputWriter.keep` asks of each file, worked out ahead, in another process (see
-    :meth:`OutputWriter.trust`): 140,000 looks take a second at 100,000 articles."""
-    data = _manifest_bytes(output_dir)
+def files_not_in_place(output_dir: Path, stamps_file: Path | None = None) -> FilesAhead:
+    """(digest of the manifest, the files it lists that are not in place): what :meth:`OutputWriter.keep` asks
+    of each file, worked out ahead, in another process (see :meth:`OutputWriter.trust`): 140,000 looks take
+    a second at 100,000 articles."""
+    manifest = read_manifest(output_dir, stamps_file)
     root = str(output_dir.resolve()) + "/"
     gone = []
-    for path in _parse_manifest(data):
+    for path in manifest.files:
         try:
-            if not stat.S_ISREG(os.lstat(root + path).st_mode):
+            if not manifest.in_place(path, os.lstat(root + path)):
                 gone.append(path)
         except (OSError, ValueError):
             gone.append(path)
-    return _digest_of_manifest(data), frozenset(gone)
+    return manifest.digest, frozenset(gone)
 
 
 @dataclass
@@ -120,13 +151,15 @@ class OutputWriter:
     manifest: str | None = None  # digest of the manifest of the last build, as read
     _root: str = ""  # the output folder's path and "/"
     _not_plain: frozenset[str] | None = None  # see trust()
+    stamps_file: Path | None = None  # where the files' stamps are kept (see Manifest); None: not kept
+    _last: Manifest = field(default_factory=Manifest)  # the last build's manifest, for its files' stamps
 
     def __post_init__(self) -> None:
         self.output_dir = self.output_dir.resolve()
         self._root = str(self.output_dir) + "/"
         self._created_output = not self.output_dir.exists()  # staging creates it; a failed build removes it again
-        data = _manifest_bytes(self.output_dir)
-        self.previous, self.manifest = _parse_manifest(data), _digest_of_manifest(data)
+        self._last = read_manifest(self.output_dir, self.stamps_file)
+        self.previous, self.manifest = self._last.files, self._last.digest
         shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by an interrupted build
 
     def trust(self, ahead: FilesAhead) -> None:
@@ -245,7 +278,7 @@ class OutputWriter:
         content_digest = digest(content)
         if not is_safe_path(path) or path.split("/")[0] in (MANIFEST, STAGING):
             return content_digest, ""  # record() reports it
-        if not self.rewrite_all and self.previous.get(path) == content_digest and os.path.isfile(self._root + path):
+        if not self.rewrite_all and self.previous.get(path) == content_digest and self._in_place(path):
             return content_digest, ""
         folder = path.rpartition("/")[0]
         kind = self._staging_kind(folder)
@@ -262,7 +295,7 @@ class OutputWriter:
     def keep(self, path: str, source: str = "") -> bool:
         """Keep the file the last build wrote, neither read nor rewritten; False when it is not there as it was."""
         content_digest = self.previous.get(path)
-        if self.rewrite_all or content_digest is None or not self._is_plain_file(path):
+        if self.rewrite_all or content_digest is None or not self._in_place(path):
             return False
         if path in self.files:
             self._check_target(path, source)  # reports "produced twice"
@@ -281,18 +314,18 @@ class OutputWriter:
             self._flat.add(path)
         self.stats.bytes += size
 
-    def _is_plain_file(self, path: str) -> bool:
-        """The file the last build wrote is still a regular file there: one look, or the one taken ahead
-        (:meth:`trust`).
+    def _in_place(self, path: str) -> bool:
+        """The file the last build wrote is still there as it left it (:meth:`Manifest.in_place`): one look, or
+        the one taken ahead (:meth:`trust`).
 
-        Only asked of a page's own path (safe by making) that the manifest lists. Keeping writes nothing, so the
-        folders on the way are not looked at: a page that changes is written only after :meth:`_check_target`
-        has checked them (no links, nothing outside the output folder).
+        Only asked of paths the manifest lists. Keeping writes nothing, so the folders on the way are not looked
+        at: a page that changes is written only after :meth:`_check_target` has checked them (no links, nothing
+        outside the output folder).
         """
         if self._not_plain is not None:
             return path not in self._not_plain
         try:
-            return stat.S_ISREG(os.lstat(self._root + path).st_mode)
+            return self._last.in_place(path, os.lstat(self._root + path))
         except OSError:
             return False
 
@@ -370,6 +403,22 @@ class OutputWriter:
             self._plain_folders.add(folder)
         os.replace(self._staged_file(path, FLAT if path in self._flat else TREE), self._root + path)
 
+    def _new_stamps(self, files: dict[str, str]) -> dict[str, Stamp]:
+        """Each file's stamp as this build leaves it: the last one where the file was kept."""
+        written = set(self.staged)
+        known = self._last.stamps
+        stamps = {}
+        for path in files:
+            stamp = None if path in written else known.get(path)
+            if stamp is None:
+                try:
+                    info = os.lstat(self._root + path)
+                except OSError:
+                    continue
+                stamp = (info.st_size, info.st_mtime_ns)
+            stamps[path] = stamp
+        return stamps
+
     def _prune_empty_parents(self, folder: Path) -> None:
         while folder != self.output_dir and folder.is_relative_to(self.output_dir):
             try:
@@ -380,8 +429,18 @@ class OutputWriter:
 
     def _write_manifest(self) -> None:
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        data = {"generator": "cumthidua", "files": dict(sorted(self.files.items()))}
-        temporary = self.output_dir / (MANIFEST + ".tmp")
+        files = dict(sorted(self.files.items()))
+        data = {"generator": "cumthidua", "files": files}
         # One line: with ``indent`` json encodes in Python, 0.6 s for a 100,000-article site's manifest.
-        temporary.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", "utf-8")
-        os.replace(temporary, self.output_dir / MANIFEST)
+        text = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        _replace_file(self.output_dir / MANIFEST, text)
+        if self.stamps_file is not None:
+            with contextlib.suppress(OSError):  # without them, a file edited by hand is not noticed: no more
+                kept = (_digest_of_manifest(text), self._new_stamps(files))
+                _replace_file(self.stamps_file, pickle.dumps(kept, protocol=5))
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
