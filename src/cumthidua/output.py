@@ -150,7 +150,7 @@ class OutputWriter:
 
     manifest: str | None = None  # digest of the manifest of the last build, as read
     _root: str = ""  # the output folder's path and "/"
-    _not_plain: frozenset[str] | None = None  # see trust()
+    _not_in_place: frozenset[str] | None = None  # see trust()
     stamps_file: Path | None = None  # where the files' stamps are kept (see Manifest); None: not kept
     _last: Manifest = field(default_factory=Manifest)  # the last build's manifest, for its files' stamps
 
@@ -165,9 +165,9 @@ class OutputWriter:
     def trust(self, ahead: FilesAhead) -> None:
         """Take :func:`files_not_in_place` of this output as :meth:`keep`'s look at each file, when it read the
         manifest this writer read."""
-        digest, not_plain = ahead
+        digest, not_in_place = ahead
         if digest is not None and digest == self.manifest:
-            self._not_plain = not_plain
+            self._not_in_place = not_in_place
 
     @property
     def staging_dir(self) -> Path:
@@ -322,8 +322,8 @@ class OutputWriter:
         at: a page that changes is written only after :meth:`_check_target` has checked them (no links, nothing
         outside the output folder).
         """
-        if self._not_plain is not None:
-            return path not in self._not_plain
+        if self._not_in_place is not None:
+            return path not in self._not_in_place
         try:
             return self._last.in_place(path, os.lstat(self._root + path))
         except OSError:
