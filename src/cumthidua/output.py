@@ -22,6 +22,7 @@ import os
 import pickle
 import shutil
 import stat
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,20 +85,37 @@ def read_manifest(output_dir: Path, stamps_file: Path | None = None) -> Manifest
         files = {str(k): str(v) for k, v in json.loads(data).get("files", {}).items()}  # checked where acted on
     except (ValueError, AttributeError):
         return Manifest(digest=digest)
-    return Manifest(files, _read_stamps(stamps_file, digest), digest)
+    return Manifest(files, _read_stamps(stamps_file, digest, files), digest)
 
 
-def _read_stamps(stamps_file: Path | None, digest: str) -> dict[str, Stamp]:
+STAMPS_FORMAT = "cumthidua stamps 1"
+
+
+def _read_stamps(stamps_file: Path | None, digest: str, files: dict[str, str]) -> dict[str, Stamp]:
+    """The stamps kept for this manifest, in its files' order: two arrays of integers, quick to load where a
+    pickled dict of 140,000 paths took a tenth of a second."""
     if stamps_file is None:
         return {}
     try:
         with open(stamps_file, "rb") as file:
             kept = pickle.load(file)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+        form, kept_for, sizes, mtimes = kept
+        if form != STAMPS_FORMAT or kept_for != digest:
+            return {}  # kept for another manifest: a build without them, or an interrupted one, came in between
+        size_array, mtime_array = array("q", sizes), array("q", mtimes)
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError, AttributeError, ImportError, IndexError):
         return {}
-    if not isinstance(kept, tuple) or len(kept) != 2 or kept[0] != digest or not isinstance(kept[1], dict):
-        return {}  # kept for another manifest: a build without them, or an interrupted one, came in between
-    return kept[1]
+    if len(size_array) != len(files) or len(mtime_array) != len(files):
+        return {}
+    stamps = zip(files, zip(size_array, mtime_array, strict=True), strict=True)
+    return {path: stamp for path, stamp in stamps if stamp[0] >= 0}
+
+
+def _stamps_data(digest: str, files: dict[str, str], stamps: dict[str, Stamp]) -> bytes:
+    """What :func:`_read_stamps` reads: the stamps of ``files`` in their order (-1: not known)."""
+    known = [stamps.get(path, (-1, -1)) for path in files]
+    sizes, mtimes = array("q", [size for size, _ in known]), array("q", [mtime for _, mtime in known])
+    return pickle.dumps((STAMPS_FORMAT, digest, sizes.tobytes(), mtimes.tobytes()), protocol=5)
 
 
 def manifest_digest(output_dir: Path) -> str | None:
@@ -436,8 +454,7 @@ class OutputWriter:
         _replace_file(self.output_dir / MANIFEST, text)
         if self.stamps_file is not None:
             with contextlib.suppress(OSError):  # without them, a file edited by hand is not noticed: no more
-                kept = (_digest_of_manifest(text), self._new_stamps(files))
-                _replace_file(self.stamps_file, pickle.dumps(kept, protocol=5))
+                _replace_file(self.stamps_file, _stamps_data(_digest_of_manifest(text), files, self._new_stamps(files)))
 
 
 def _replace_file(path: Path, data: bytes) -> None:
