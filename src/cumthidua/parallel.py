@@ -5,7 +5,8 @@ renderer as they are, so nothing big is sent to them, and each returns small
 results in chunks. Results are yielded in the order of the items, so output
 and messages do not depend on which worker was faster. Small jobs, one job,
 a platform without ``fork`` or a process running other threads (``serve``)
-run in this process.
+run in this process. :class:`Background` runs one task beside the build
+(the look at the last build's output files while the site loads).
 """
 
 from __future__ import annotations
