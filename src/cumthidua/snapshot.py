@@ -17,6 +17,7 @@ import mmap
 import os
 import pickle
 import tempfile
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,11 @@ _LAZY_ARTICLE_FIELDS = tuple(
 _LAZY_PAGE_FIELDS = ("title", "description", "data")  # of an article page; kind, path, template, source are read
 
 
+class _Articles(list):
+    """A snapshot's articles, in a list the region can point at weakly: every article points at the region, and
+    a strong link back would make the whole snapshot a cycle, kept by ``serve`` until a full garbage collection."""
+
+
 @dataclass(frozen=True)
 class _Region:
     """The part of a snapshot file after the snapshot, mapped into memory: forked workers share it, and it stays
@@ -71,13 +77,19 @@ class _Region:
 
     data: mmap.mmap
     start: int
-    articles: list[Article]
+    articles: weakref.ref[_Articles]
 
     def load(self, offset: int, length: int) -> Any:
         start = self.start + offset
         unpickler = pickle.Unpickler(io.BytesIO(self.data[start : start + length]))
-        unpickler.persistent_load = self.articles.__getitem__
+        unpickler.persistent_load = self._article
         return unpickler.load()
+
+    def _article(self, position: int) -> Article:
+        articles = self.articles()
+        if articles is None:
+            raise LookupError("a page of a snapshot read after the snapshot's articles were let go")
+        return articles[position]
 
 
 class _Lazy:
@@ -228,7 +240,9 @@ def load(cache: BuildCache, output_dir: Path, frame: str, now: float, future: bo
             if not future and header.newest is not None and now < header.newest:
                 return None  # a build dated before the newest article (SOURCE_DATE_EPOCH)
             snapshot = pickle.load(file)
-            region = _Region(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ), file.tell(), snapshot.articles)
+            snapshot.articles = _Articles(snapshot.articles)
+            data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            region = _Region(data, file.tell(), weakref.ref(snapshot.articles))
     except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
         return None
     for article in snapshot.articles:
