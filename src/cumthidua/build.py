@@ -314,14 +314,14 @@ def _request_key(request: BuildRequest) -> tuple:
 
 
 def unchanged_result(
-    request: BuildRequest, cache: BuildCache | None, frame: str | None, content: ContentFiles
+    request: BuildRequest, cache: BuildCache | None, frame: str | None, content: ContentFiles, ahead: Background | None
 ) -> BuildResult | None:
     """When no input changed since the last build into this output folder, its result, without any work."""
-    if cache is None or request.clean:
+    if cache is None or ahead is None:
         return None
     cache.inputs = incremental.with_content(frame, content)
     now = build_time(request).timestamp()
-    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future)
+    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future, ahead)
     if last is None:
         return None
     stats = WriteStats(unchanged=last.files)
@@ -336,20 +336,16 @@ def full_build(
     cache: BuildCache | None,
     frame: str | None,
     content: ContentFiles,
+    ahead: Background | None = None,
 ) -> BuildResult:
-    """Read what changed, render what changed, write what changed; remember the result for the next build."""
-    # The last build's files are looked at in another process while this one reads the site.
-    looks_ahead = cache is not None and not request.clean and (request.output_dir / MANIFEST).is_file()
-    ahead = Background(files_not_in_place, request.output_dir, stamps_file(request, cache)) if looks_ahead else None
-    try:
-        prepared = prepare(request, diagnostics, progress, cache, frame, content)
-        counts = len(prepared.site.articles), len(prepared.pages)
-        result = BuildResult(diagnostics, *counts, output_dir=request.output_dir)
-        if not diagnostics:
-            result.stats = write_site(request, prepared, diagnostics, progress, cache, ahead)
-    finally:
-        if ahead is not None:
-            ahead.cancel()
+    """Read what changed, render what changed, write what changed; remember the result for the next build.
+
+    ``ahead``: see :func:`look_ahead`."""
+    prepared = prepare(request, diagnostics, progress, cache, frame, content)
+    counts = len(prepared.site.articles), len(prepared.pages)
+    result = BuildResult(diagnostics, *counts, output_dir=request.output_dir)
+    if not diagnostics:
+        result.stats = write_site(request, prepared, diagnostics, progress, cache, ahead)
     if result.ok and cache is not None:
         articles = prepared.site.articles
         newest = articles[0].date.timestamp() if articles else None  # a build dated before it is another site
@@ -420,24 +416,35 @@ def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResul
         return _build(request, progress)
 
 
+def look_ahead(request: BuildRequest, cache: BuildCache | None) -> Background | None:
+    """The last build's output files, looked at in another process while this one lists the content files and
+    reads the site (:func:`output.files_not_in_place`): for the no-change check, then for the writer."""
+    if cache is None or request.clean or not (request.output_dir / MANIFEST).is_file():
+        return None
+    return Background(files_not_in_place, request.output_dir, stamps_file(request, cache))
+
+
 def _build(request: BuildRequest, progress: Progress) -> BuildResult:
     started = time.perf_counter()
     diagnostics = Diagnostics()
     if request.clean:
         drop_cache(request.site_root)
     cache = open_cache(request.site_root) if request.cache else None
+    ahead = look_ahead(request, cache)
     try:
         # Each listed once: every input but the content files (see touchup), and the content files.
         frame = None
         if cache is not None:
             frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
         content = content_files(request.content_dir)
-        result = unchanged_result(request, cache, frame, content) or full_build(
-            request, diagnostics, progress, cache, frame, content
+        result = unchanged_result(request, cache, frame, content, ahead) or full_build(
+            request, diagnostics, progress, cache, frame, content, ahead
         )
     except OSError as exc:  # the system refused: an output folder that cannot be made (/proc/x), a full disk
         raise UsageError(f"{exc.filename or request.output_dir}: {exc.strerror or exc}") from None
     finally:
+        if ahead is not None:
+            ahead.cancel()
         if cache is not None:
             cache.close()
     progress("done", 1, 1)

@@ -49,6 +49,8 @@ class Background:
     def __init__(self, task: Callable[..., Any], *args: Any):
         self._task, self._args = task, args
         self._process: Any = None
+        self._done = False
+        self._value: Any = None
         if not _can_fork():
             return
         context = multiprocessing.get_context("fork")
@@ -59,8 +61,12 @@ class Background:
 
     def result(self) -> Any | None:
         """The task's result, waiting for it; None when it failed."""
-        if self._process is None:
-            return _result(self._task, self._args)
+        if not self._done:
+            self._value = self._receive_result() if self._process is not None else _result(self._task, self._args)
+            self._done = True
+        return self._value
+
+    def _receive_result(self) -> Any | None:
         try:
             return self._receive.recv()
         except (EOFError, OSError):
