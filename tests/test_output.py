@@ -132,3 +132,15 @@ def test_files_looked_at_ahead_stand_for_each_files_own_look(tmp_path: Path):
     writer = OutputWriter(output)
     writer.trust(("another manifest", frozenset()))  # not the manifest it read: each file is looked at
     assert not writer.keep("a/index.html") and not writer.keep("c/index.html")
+
+
+def test_a_link_looping_where_a_page_was_is_an_error_not_a_crash(site: SiteDir):
+    site.article("a.md", "Bài A", "2020-01-01")
+    site.build()
+    page = site.output / "2020/01/bai-a/index.html"
+    page.unlink()
+    page.symlink_to("index.html")  # leads to itself
+    site.article("a.md", "Bài A", "2020-01-01", body="Đã sửa.")
+    errors = site.build_errors()
+    assert any("link that loops: 2020/01/bai-a/index.html" in error for error in errors)
+    assert not (site.output / STAGING).exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -146,6 +147,24 @@ def test_a_page_edited_by_hand_is_made_again_by_the_next_build(news: Site) -> No
     feed.write_bytes(text.replace(b"2023", b"2024", 1))  # the same size
     news.write("content/c.md", article("Ngày hội khu dân cư mới", "2023-03-10T08:00:00+07:00", "An sinh xã hội"))
     rebuild(news)  # a touch-up of another article
+    same_as_clean(news)
+
+
+def test_a_page_edited_by_hand_is_made_again_when_the_cache_is_gone(news: Site) -> None:
+    """Without the files' stamps (the cache deleted: "safe to delete"), their bytes are looked at; the other files
+    are neither rewritten nor touched."""
+    rebuild(news)
+    home, tags = news.root / "public/index.html", news.root / "public/tu-khoa/index.html"
+    home.write_bytes(home.read_bytes() + "<!-- sửa tay -->".encode())
+    before = tags.stat().st_mtime_ns
+    shutil.rmtree(news.root / ".cumthidua")
+    rebuild(news)
+    same_as_clean(news)
+    assert tags.stat().st_mtime_ns == before
+    for stamps in (news.root / ".cumthidua/cache").glob("stamps-*"):
+        stamps.write_bytes(b"not a pickle")
+    home.write_bytes(home.read_bytes() + "<!-- sửa tay -->".encode())
+    rebuild(news)
     same_as_clean(news)
 
 

@@ -67,11 +67,21 @@ class Manifest:
     stamps: dict[str, Stamp] = field(default_factory=dict)  # output path → its file's size and mtime then
     digest: str | None = None  # of the manifest file: whether the output is as a build left it
 
-    def in_place(self, path: str, info: os.stat_result) -> bool:
-        """The file at ``path`` is the one the last build left there: a regular file with its size and mtime
-        (one edited by hand is made again, as one deleted by hand is)."""
-        stamp = self.stamps.get(path)
-        return stat.S_ISREG(info.st_mode) and (stamp is None or stamp == (info.st_size, info.st_mtime_ns))
+    def in_place(self, path: str, root: str) -> bool:
+        """The file at ``path`` (below ``root``, the output folder and "/") is the one the last build left there:
+        a regular file with its size and mtime, or, where no stamp was kept (the cache deleted, an older version),
+        its bytes (one edited by hand is made again, as one deleted by hand is)."""
+        try:
+            info = os.lstat(root + path)
+            if not stat.S_ISREG(info.st_mode):
+                return False
+            stamp = self.stamps.get(path)
+            if stamp is not None:
+                return stamp == (info.st_size, info.st_mtime_ns)
+            with open(root + path, "rb") as file:
+                return hashlib.file_digest(file, "sha256").hexdigest() == self.files.get(path)
+        except (OSError, ValueError):
+            return False
 
 
 def read_manifest(output_dir: Path, stamps_file: Path | None = None) -> Manifest:
@@ -140,12 +150,7 @@ def files_not_in_place(output_dir: Path, stamps_file: Path | None = None) -> Fil
     manifest = read_manifest(output_dir, stamps_file)
     root = str(output_dir.resolve()) + "/"
     gone = []
-    for path in manifest.files:
-        try:
-            if not manifest.in_place(path, os.lstat(root + path)):
-                gone.append(path)
-        except (OSError, ValueError):
-            gone.append(path)
+    gone = [path for path in manifest.files if not manifest.in_place(path, root)]
     return manifest.digest, frozenset(gone)
 
 
@@ -265,7 +270,11 @@ class OutputWriter:
     def _check_links_and_files(self, path: str, source: str, problem: Callable[[str], bool]) -> bool:
         """The full check, following links: nothing is written outside the output folder or over a stranger's file."""
         target = self.output_dir / path
-        if not target.resolve().is_relative_to(self.output_dir):
+        try:
+            inside = target.resolve().is_relative_to(self.output_dir)
+        except (RuntimeError, OSError):  # a link that leads to itself
+            return problem(f"refusing to write through a link that loops: {path}")
+        if not inside:
             return problem(f"refusing to write through a link that leads outside the output folder: {path}")
         parent = target.parent
         while parent != self.output_dir:
@@ -342,10 +351,7 @@ class OutputWriter:
         """
         if self._not_in_place is not None:
             return path not in self._not_in_place
-        try:
-            return self._last.in_place(path, os.lstat(self._root + path))
-        except OSError:
-            return False
+        return self._last.in_place(path, self._root)
 
     def abort(self) -> None:
         """Forget everything staged; the output folder is as it was before."""
