@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from conftest import ROOT, SiteDir
+from cumthidua.output import STAGING
 
 
 def links_of(soup) -> list[str]:
@@ -270,7 +271,9 @@ def test_ctrl_c_stops_a_build_with_one_line_and_no_traceback(site: SiteDir):
         if process.returncode == 130:
             interrupted += 1
             assert errors.strip().splitlines()[-1] == "cumthidua: interrupted"
+            assert not (site.output / STAGING).exists()  # nothing half made is left in the output folder
     assert interrupted  # at least one build was stopped midway
+    assert site.run("build").returncode == 0  # and the next build goes through
 
 
 def test_two_builds_of_one_site_at_once_both_succeed_one_after_the_other(site: SiteDir):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -257,12 +258,53 @@ def write_site(
     """Render the pages whose inputs changed (all of them without a cache) on all cores, then switch the output.
 
     ``ahead``: :func:`output.files_not_in_place`, when it was started in the background."""
-    pages, renderer = prepared.pages, prepared.renderer
-    assert renderer is not None
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean, stamps_file=stamps_file(request, cache))
     found = ahead.result() if ahead is not None else None
     if found is not None:
         writer.trust(found)
+    try:
+        page_renderer = _stage_site(request, prepared, writer, diagnostics, progress, cache)
+    except KeyboardInterrupt:
+        writer.abort()  # Ctrl-C: nothing staged is left in the output folder
+        raise
+    if diagnostics:
+        writer.abort()
+        return WriteStats()
+    with interrupts_held():  # a Ctrl-C now would leave the output half switched and the manifest behind
+        stats = writer.commit()
+        page_renderer.save()
+    return stats
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C waits for the end of the block, then stops the build as usual (only the main thread gets signals;
+    elsewhere the block runs as it is)."""
+    received: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _stage_site(
+    request: BuildRequest,
+    prepared: Prepared,
+    writer: OutputWriter,
+    diagnostics: Diagnostics,
+    progress: Progress,
+    cache: BuildCache | None,
+) -> incremental.PageRenderer:
+    """Render and stage the changed pages and the static files; report broken links and files in the way."""
+    pages, renderer = prepared.pages, prepared.renderer
+    assert renderer is not None
     links = LinkChecker(renderer.site.config.base_url)
     refreshed = touchup.REFRESHED if prepared.reused else frozenset()
     page_renderer = incremental.PageRenderer(
@@ -289,12 +331,7 @@ def write_site(
         diagnostics.error(link.source, link.line, link.col, link.message)
     for problem in writer.problems:
         diagnostics.error(problem.source, 1, 1, problem.message)
-    if diagnostics:
-        writer.abort()
-        return WriteStats()
-    stats = writer.commit()
-    page_renderer.save()
-    return stats
+    return page_renderer
 
 
 def stamps_file(request: BuildRequest, cache: BuildCache | None) -> Path | None:
