@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import posixpath
 import signal
@@ -296,3 +297,21 @@ def test_two_builds_of_one_site_at_once_both_succeed_one_after_the_other(site: S
         return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
     assert files(site.output) == files(clean)
+
+
+def test_a_build_waiting_for_another_says_so_and_then_builds(site: SiteDir):
+    """Without a terminal (a script, a log), the wait is one line on stderr."""
+    site.article("a.md", "Bài A", "2020-01-01")
+    (site.root / ".cumthidua").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1"}
+    with open(site.root / ".cumthidua/build.lock", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another build holds it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cumthidua", "build"], cwd=site.root, env=env, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(1.5)
+        assert process.poll() is None  # still waiting
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 0, errors
+    assert "cumthidua: waiting for another build of this site to end…" in errors
+    assert (site.output / "index.html").exists()

@@ -125,6 +125,8 @@ class BuildProgress:
                 self._finish_stage(time.perf_counter())
                 self.stage, self.stage_started = stage, time.perf_counter()
             self.done, self.total = done, total
+        if stage == "wait" and not self.can_draw and not self.console.quiet:
+            self.console.error(f"cumthidua: {_STAGE_NAMES[stage]}…")  # a log or a script has no bar to show it
         if stage == "done":
             self.close()
 
