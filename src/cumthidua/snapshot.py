@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cache import STRUCTURE, UNPICKLED, BuildCache, StoredArticle
+from .cache import STRUCTURE, BuildCache, StoredArticle
 from .models import Article, Page, Site
 
 
@@ -164,7 +164,9 @@ class _SnapshotPickler(pickle.Pickler):
         self.dispatch_table[Page] = self._page
 
     def _article(self, article: Article) -> tuple:
-        state = article.__getstate__() if isinstance(article, StoredArticle) else vars(article)
+        if isinstance(article, SnapshotArticle):
+            article._fill()
+        state = vars(article)  # only the fields named below are pickled: not a stored article's body or cache
         stub = {name: state[name] for name in _STUB_FIELDS if name in state}
         rest = {name: state[name] for name in _LAZY_ARTICLE_FIELDS if name in state}
         return (_restore, (SnapshotArticle, stub, *self._put(rest)))
@@ -200,8 +202,6 @@ def remember(
     index, site.search_index = site.search_index, None
     keys = getattr(index, "keys", [])
     snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys)
-    # Taken out for the dump, so each article's own dict is its state (see cache.StoredArticle.__getstate__).
-    unpickled = [(state, key, state.pop(key)) for state in map(vars, articles) for key in UNPICKLED if key in state]
     try:
         with open(temporary, "wb") as file, tempfile.TemporaryFile(dir=target.parent) as region:
             pickle.dump(header, file, protocol=5)
@@ -215,8 +215,6 @@ def remember(
         target.unlink(missing_ok=True)  # better no snapshot than a stale one: it only saves time
     finally:
         site.search_index = index
-        for state, key, value in unpickled:
-            state[key] = value
 
 
 def forget(cache: BuildCache, output_dir: Path) -> None:
