@@ -79,7 +79,7 @@ class Manifest:
             if stamp is not None:
                 return stamp == (info.st_size, info.st_mtime_ns)
             with open(root + path, "rb") as file:
-                return hashlib.file_digest(file, "sha256").hexdigest() == self.files.get(path)
+                return digest(file.read()) == self.files.get(path)
         except (OSError, ValueError):
             return False
 
