@@ -238,3 +238,34 @@ def test_a_touch_up_into_an_output_changed_since_the_last_build_looks_at_every_p
     files = json.loads(manifest_file.read_text("utf-8"))["files"]
     assert files[page] == hashlib.sha256((public / page).read_bytes()).hexdigest()
     same_as_clean(news)
+
+
+def test_edits_saved_seconds_apart_each_look_only_at_the_pages_showing_them(
+    news: Site, full_loads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under ``watch`` an edit is built within a second of its save, too soon to trust the inputs' mtimes: the
+    build after it still knows which pages the last one left, and looks at those showing the next edit only."""
+    from cumthidua import incremental
+
+    every_page: list[int] = []
+    original = incremental.PageRenderer._fingerprints
+
+    def counting(self, pages):  # the look at every page's fingerprint, which a touch-up does without
+        if self.cache is not None:  # not the clean builds compared with
+            every_page.append(len(pages))
+        return original(self, pages)
+
+    monkeypatch.setattr(incremental.PageRenderer, "_fingerprints", counting)
+    rebuild(news)
+    for summary in ("Mới", "Mới hơn", "Mới nhất"):
+        news.write(
+            "content/c.md",
+            article(
+                "Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra=f'summary: "{summary}"\n'
+            ),
+        )
+        rebuild(news)
+        assert summary in (news.root / "public/index.html").read_text("utf-8")
+        same_as_clean(news)
+    assert full_loads == [1]
+    assert len(every_page) == 1  # the first build's only

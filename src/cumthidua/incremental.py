@@ -709,11 +709,12 @@ def unchanged_build(
 
 
 def remember_build(cache: BuildCache, output_dir: Path, inputs: str | None, last: LastBuild) -> None:
-    if inputs is None:
-        return
+    """Keep what a successful build left. Inputs that changed too recently to trust (``inputs`` None: an edit
+    saved within the same second, as under ``watch``) are kept as "" so that no next build is taken for a
+    no-change one; the output's manifest is kept all the same, for the next touch-up to trust the cache's pages."""
     manifest = manifest_digest(output_dir)
     if manifest is not None:
-        cache.set_meta(LAST_BUILD + str(output_dir.resolve()), replace(last, inputs=inputs, manifest=manifest))
+        cache.set_meta(LAST_BUILD + str(output_dir.resolve()), replace(last, inputs=inputs or "", manifest=manifest))
 
 
 def upcoming_publication(articles: list[Article], site: Site, now: float) -> float | None:
