@@ -353,10 +353,15 @@ def _request_key(request: BuildRequest) -> tuple:
 def unchanged_result(
     request: BuildRequest, cache: BuildCache | None, frame: str | None, content: ContentFiles, ahead: Background | None
 ) -> BuildResult | None:
-    """When no input changed since the last build into this output folder, its result, without any work."""
-    if cache is None or ahead is None:
+    """When no input changed since the last build into this output folder, its result, without any work.
+
+    The inputs' digest is worked out even without a last build to compare with: this build records it, so that
+    the rebuild after a cold build finds nothing changed."""
+    if cache is None:
         return None
     cache.inputs = incremental.with_content(frame, content)
+    if ahead is None:
+        return None
     now = build_time(request).timestamp()
     last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future, ahead)
     if last is None:
