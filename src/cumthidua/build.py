@@ -350,17 +350,10 @@ def _request_key(request: BuildRequest) -> tuple:
     return (*map(str, paths), request.base_url, request.drafts, request.future)
 
 
-def unchanged_result(
-    request: BuildRequest, cache: BuildCache | None, frame: str | None, content: ContentFiles, ahead: Background | None
-) -> BuildResult | None:
-    """When no input changed since the last build into this output folder, its result, without any work.
-
-    The inputs' digest is worked out even without a last build to compare with: this build records it, so that
-    the rebuild after a cold build finds nothing changed."""
-    if cache is None:
-        return None
-    cache.inputs = incremental.with_content(frame, content)
-    if ahead is None:
+def unchanged_result(request: BuildRequest, cache: BuildCache | None, ahead: Background | None) -> BuildResult | None:
+    """When no input changed since the last build into this output folder (``cache.inputs``), its result, without
+    any work."""
+    if cache is None or ahead is None:
         return None
     now = build_time(request).timestamp()
     last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future, ahead)
@@ -475,11 +468,12 @@ def _build(request: BuildRequest, progress: Progress) -> BuildResult:
     ahead = look_ahead(request, cache)
     try:
         # Each listed once: every input but the content files (see touchup), and the content files.
+        content = content_files(request.content_dir)
         frame = None
         if cache is not None:
             frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
-        content = content_files(request.content_dir)
-        result = unchanged_result(request, cache, frame, content, ahead) or full_build(
+            cache.inputs = incremental.with_content(frame, content)  # every build records it, a cold one too
+        result = unchanged_result(request, cache, ahead) or full_build(
             request, diagnostics, progress, cache, frame, content, ahead
         )
     except OSError as exc:  # the system refused: an output folder that cannot be made (/proc/x), a full disk
