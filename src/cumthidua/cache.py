@@ -184,7 +184,7 @@ def _ids(data: bytes) -> array:
 # -- the cache file ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: 100,000 frozen entries take a third of a second to make, slotted a tenth
 class SourceEntry:
     size: int
     mtime_ns: int

@@ -76,8 +76,13 @@ class TemplateInfo:
     attributes: frozenset[str] | None  # attribute names it may read; None: any
 
 
+def text_digest(text: str) -> str:
+    """Digest of a text, file names that are not UTF-8 included (their lone surrogates pass)."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def digest_of(value: Any) -> str:
-    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return text_digest(repr(value))
 
 
 def _attribute_names(cls: type) -> tuple[str, ...]:

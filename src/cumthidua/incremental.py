@@ -24,7 +24,7 @@ from typing import Any
 from .cache import STRUCTURE, BuildCache, PageEntry, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
-from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
+from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of, text_digest
 from .links import LinkResolver
 from .models import Article, Page, Site
 from .output import OutputWriter, manifest_digest
@@ -677,7 +677,9 @@ def with_content(frame: str | None, content: ContentFiles) -> str | None:
     newest_ns = _newest_trusted_ns()
     if frame is None or any(info.st_mtime_ns >= newest_ns for _, _, info in content):
         return None
-    return digest_of((frame, [(relative, info.st_size, info.st_mtime_ns) for relative, _, info in content]))
+    # One string of NUL-separated fields (no file name holds a NUL): half the time of the repr of 100,000 tuples.
+    listing = "".join([f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0" for relative, _, info in content])
+    return digest_of((frame, text_digest(listing)))
 
 
 LAST_BUILD = "last:"  # meta key of the LastBuild into an output folder, before the folder's resolved path

@@ -8,7 +8,6 @@ this only decides which pages exist and what data they carry.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from .diagnostics import Diagnostics
+from .fingerprint import text_digest
 from .models import Article, Page, Site
 from .search import search_pages
 from .site import listing_pages
@@ -168,7 +168,7 @@ class SitemapEntries:
 
     def digest(self) -> str:
         lines = (f"{e.path}\t{'' if e.modified is None else e.modified.isoformat()}" for e in self._entries)
-        return hashlib.blake2b("\n".join(lines).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+        return text_digest("\n".join(lines))
 
 
 def sitemap_page(path: str, title: str, entries: list[SitemapEntry], sitemaps: list[str]) -> Page:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dates import date_style, format_date, isoformat
+from .fingerprint import text_digest
 from .models import Article, Page, Site
 from .vietnamese import distinct_words, fold, truncate
 
@@ -125,7 +126,7 @@ def block_digests(keys: list[str]) -> list[str]:
     """A digest of the keys of each chunk's articles (:data:`DOCS_PER_CHUNK`): only the chunks whose digest
     differs from the last build's have their articles compared one by one and their documents made again."""
     blocks = ("\n".join(keys[start : start + DOCS_PER_CHUNK]) for start in range(0, len(keys), DOCS_PER_CHUNK))
-    return [hashlib.blake2b(block.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest() for block in blocks]
+    return [text_digest(block) for block in blocks]
 
 
 @dataclass
