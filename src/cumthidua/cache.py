@@ -44,7 +44,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .fingerprint import refs_text
+from .fingerprint import ref_key, refs_text
 from .models import Article
 
 CACHE_DIR = Path(".cumthidua") / "cache"
@@ -69,6 +69,10 @@ CREATE INDEX IF NOT EXISTS search_postings_group ON search_postings (term_group)
 CREATE TABLE IF NOT EXISTS search_files (name TEXT PRIMARY KEY, digest TEXT, text TEXT);
 CREATE TABLE IF NOT EXISTS pages (
     output TEXT, path TEXT, fingerprint TEXT, digest TEXT, links BLOB, refs TEXT, PRIMARY KEY (output, path));
+-- What a build reads of every page, in an index of its own: in the table a row's refs come after its links
+-- (2 KB a page), so reading them read the links too; at 100,000 articles the search for the pages showing an
+-- edited article took 0.47 s, in this index 0.08 s.
+CREATE INDEX IF NOT EXISTS pages_state ON pages (output, path, fingerprint, digest, refs);
 """
 
 
@@ -469,7 +473,8 @@ class BuildCache:
         """Output paths of the pages whose fingerprint covers one of these articles; searched here, as the
         references of 100,000 pages are too many to load for an edit of one article."""
         query = "SELECT path FROM pages WHERE output = ? AND instr(refs, ?) > 0"
-        return {path for source in sources for (path,) in self.db.execute(query, (output, f"\n{source}\n"))}
+        keys = {f"\n{ref_key(source)}\n" for source in sources}
+        return {path for key in keys for (path,) in self.db.execute(query, (output, key))}
 
     def page_links(self, output: str, paths: list[str]) -> dict[str, list[str]]:
         """The links of pages that were not rendered this time, for the link check."""
