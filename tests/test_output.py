@@ -134,6 +134,30 @@ def test_files_looked_at_ahead_stand_for_each_files_own_look(tmp_path: Path):
     assert not writer.keep("a/index.html") and not writer.keep("c/index.html")
 
 
+def test_keeping_many_files_at_once_keeps_what_one_by_one_would(tmp_path: Path):
+    """``keep_many`` (a touch-up's 140,000 kept pages) keeps the files in place and hands back the others: gone
+    or replaced since, or never written by the last build; one already recorded is reported as produced twice."""
+    output = tmp_path / "public"
+    writer = OutputWriter(output)
+    for path in ("a/index.html", "b/index.html", "c/index.html", "d/index.html"):
+        writer.add(path, path.encode())
+    writer.commit()
+    (output / "b/index.html").unlink()
+    (output / "d/index.html").write_bytes(b"by hand")
+    paths = ["a/index.html", "b/index.html", "c/index.html", "d/index.html", "new/index.html"]
+    for trusted in (True, False):
+        writer = OutputWriter(output)
+        if trusted:
+            writer.trust(Background(files_not_in_place, output).result())
+        writer.add("c/index.html", b"c/index.html", "c.md")
+        assert writer.keep_many(paths, lambda n: f"source {n}") == [1, 3, 4]
+        assert set(writer.files) == {"a/index.html", "c/index.html"}
+        assert [problem.message for problem in writer.problems] == [
+            "/c/index.html is produced twice: by c.md and by source 2"
+        ]
+        assert writer.stats.unchanged == 2  # a, and c (the same bytes as in place)
+
+
 def test_a_link_looping_where_a_page_was_is_an_error_not_a_crash(site: SiteDir):
     site.article("a.md", "Bài A", "2020-01-01")
     site.build()

@@ -322,8 +322,10 @@ class PageRenderer:
         self.previous: dict[str, PageEntry] = {}
         self.fingerprints: dict[str, tuple[str | None, Refs]] = {}  # output path → (fingerprint, refs)
         self.rendered: dict[str, tuple[str | None, str, tuple[str, ...] | None, Refs]] = {}
-        self.kept: list[tuple[str, str]] = []  # (output path, source) of pages not rendered
+        self.kept: list[int] = []  # positions of the pages not rendered
         self.outputs: list[str] = []  # output file of each page, in page order
+        self._pages: list[Page] = []  # the pages and their sources (see run), for kept_links
+        self._source_of: Callable[[Page], str] = lambda page: page.source or ""
         self.structure = structure
         self.refreshed = refreshed
         self.touched_up = False  # decided page by page for the pages that may have changed only
@@ -392,8 +394,8 @@ class PageRenderer:
             self.fingerprints[path] = (fingerprint, refs)
             last = self.previous.get(path)
             unchanged = fingerprint is not None and last is not None and last.fingerprint == fingerprint
-            if unchanged and last.digest == writer.previous.get(path) and writer.keep(path, source := source_of(page)):
-                self.kept.append((path, source))
+            if unchanged and last.digest == writer.previous.get(path) and writer.keep(path, source_of(page)):
+                self.kept.append(index)
             else:
                 dirty.append(index)
                 if last is None:
@@ -414,24 +416,17 @@ class PageRenderer:
             return None
         if writer.manifest != last.manifest:
             return None  # the cache's page digests may not be the manifest's: look at every page
+        outputs = self.outputs
+        position = {path: index for index, path in enumerate(outputs)}
         showing = self.cache.pages_showing(self.output_key, changed)
-        cached = self.cache.page_paths(self.output_key)
-        outputs, refreshed = self.outputs, self.refreshed
-        candidates, others = [], []
-        for index, (page, path) in enumerate(zip(pages, outputs, strict=True)):
-            if path in showing or page.kind in refreshed or path not in cached:
-                candidates.append(index)
-            else:
-                others.append(index)
-        missing = []  # files not as the last build left them: rendered again
-        for index in others:
-            path, source = outputs[index], source_of(pages[index])
-            if writer.keep(path, source):
-                self.kept.append((path, source))
-            else:
-                missing.append(index)
-        if missing:
-            candidates = sorted([*candidates, *missing])
+        unknown = position.keys() - self.cache.page_paths(self.output_key)
+        chosen = {index for index, page in enumerate(pages) if page.kind in self.refreshed}
+        chosen.update(position[path] for path in (*showing, *unknown) if path in position)
+        others = [index for index in range(len(pages)) if index not in chosen]
+        not_kept = writer.keep_many([outputs[i] for i in others], lambda n: source_of(pages[others[n]]))
+        missing = {others[n] for n in not_kept}  # files not as the last build left them: rendered again
+        self.kept = [index for index in others if index not in missing] if missing else others
+        candidates = sorted(chosen | missing)
         self.previous = self.cache.pages(self.output_key, [outputs[i] for i in candidates])
         todo = [index for index in candidates if outputs[index] in self.previous]
         computed = dict(zip(todo, self._fingerprint_all(pages, todo), strict=True))
@@ -451,6 +446,7 @@ class PageRenderer:
 
         ``links``: makes the resolver that checks the rendered pages' links, given every page's output file."""
         self.outputs = [output_file(page.path) for page in pages]
+        self._pages, self._source_of = pages, source_of
         decided = self._decide_touch_up(pages, writer, source_of) if self.refreshed else None
         self.touched_up = decided is not None
         if decided is None:
@@ -483,16 +479,17 @@ class PageRenderer:
         """
         if not removed:
             return  # every page is in the list of outputs the checker is given: nothing to add
-        links = self.cache.page_links(self.output_key, [path for path, _ in self.kept]) if self.cache else {}
-        for path, source in self.kept:
-            yield path, links.get(path, []), source
+        paths = [self.outputs[index] for index in self.kept]
+        links = self.cache.page_links(self.output_key, paths) if self.cache else {}
+        for index, path in zip(self.kept, paths, strict=True):
+            yield path, links.get(path, []), self._source_of(self._pages[index])
 
     def save(self) -> None:
         """After a successful build: remember what each page was made from."""
         if self.cache is None:
             return
         # A touch-up has the last build's pages: none to forget (and no need to list 100,000 to find none).
-        keep = None if self.touched_up else {path for path, _ in self.kept} | set(self.rendered)
+        keep = None if self.touched_up else {self.outputs[index] for index in self.kept} | set(self.rendered)
         self.cache.update_pages(self.output_key, self.rendered, keep, (self.structure, self.digests))
 
 

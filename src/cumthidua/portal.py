@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
+from operator import attrgetter
 from typing import NamedTuple
 
 from .diagnostics import Diagnostics
@@ -22,6 +24,7 @@ from .search import search_pages
 from .site import listing_pages
 from .urls import TAG_PREFIX, archive_url, is_safe_path, output_file
 
+_YEAR_MONTH = attrgetter("date.year", "date.month")
 SITEMAP_LIMIT = 50_000  # URLs in one sitemap file (sitemaps.org)
 FEED_FORMATS = ("rss.xml", "atom.xml")
 NOT_IN_SITEMAP = {"alias", "404", "feed", "sitemap", "robots", "search", "search-data"}
@@ -46,9 +49,12 @@ def archives(site: Site) -> tuple[list[Archive], list[Archive]]:
     """Year archives and month archives, newest first."""
     by_year: dict[int, list[Article]] = defaultdict(list)
     by_month: dict[tuple[int, int], list[Article]] = defaultdict(list)
-    for article in site.articles:  # already newest first
-        by_year[article.date.year].append(article)
-        by_month[(article.date.year, article.date.month)].append(article)
+    # By runs of one month (the articles are newest first, so a run is usually the whole month; dates in other
+    # offsets can interleave two): every build's templates get the years, 0.15 s at 100,000 one by one.
+    for (year, month), run in groupby(site.articles, key=_YEAR_MONTH):  # already newest first
+        articles = list(run)
+        by_year[year] += articles
+        by_month[(year, month)] += articles
     years = [Archive(year, None, archive_url(year), items) for year, items in sorted(by_year.items(), reverse=True)]
     months = [Archive(y, m, archive_url(y, m), items) for (y, m), items in sorted(by_month.items(), reverse=True)]
     return years, months
