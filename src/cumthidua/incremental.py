@@ -301,6 +301,9 @@ def structure_key(site: Site, context: Any) -> str:
     return digest_of((context, terms, rows))
 
 
+_SOURCE, _DIGEST = operator.attrgetter("source"), operator.attrgetter("digest")
+
+
 class PageRenderer:
     """Decides which pages to render, renders them, and remembers the result for the next build."""
 
@@ -339,7 +342,8 @@ class PageRenderer:
         templates = template_infos(self.renderer, self.cache)
         if self.structure is None:
             self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
-        self.digests = {article.source: article.digest for article in site.articles}
+        articles = site.articles
+        self.digests = dict(zip(map(_SOURCE, articles), map(_DIGEST, articles), strict=True))
         return Fingerprinter(context_key, config_key, templates, self.renderer.env.globals)
 
     def _changed_articles(self) -> set[str] | None:
@@ -348,7 +352,7 @@ class PageRenderer:
         last = self.cache.get_meta(STRUCTURE + self.output_key)
         if last is None or last[0] != self.structure:
             return None
-        return {source for source, digest in self.digests.items() if last[1].get(source) != digest}
+        return {source for source, _ in self.digests.items() - last[1].items()}
 
     def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, Refs]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps

@@ -34,7 +34,7 @@ from .diagnostics import Diagnostics
 from .images import resolve_images
 from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, _unpickle, parse_key
 from .models import Article, Page
-from .portal import SitemapEntry, alias_page, feed_pages, sitemap_page
+from .portal import alias_page, feed_pages, sitemap_page
 from .search import search_pages
 from .site import article_page
 from .snapshot import Snapshot, load
@@ -193,10 +193,9 @@ def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article])
 def _redated(sitemap: Page, modified: dict[str, datetime | None]) -> Page:
     """A sitemap page of the snapshot with the edited articles' dates put in: ``portal.sitemap_pages`` lists the
     same pages in the same order (a touch-up changes no page's place), only ``updated`` can have changed."""
-    entries = list(sitemap.data["entries"])
-    if not any(entry.path in modified for entry in entries):
+    entries = sitemap.data["entries"].redated(modified)
+    if entries is None:
         return sitemap
-    entries = [SitemapEntry(e.path, modified[e.path]) if e.path in modified else e for e in entries]
     return sitemap_page(sitemap.path, sitemap.title, entries, sitemap.data["sitemaps"])
 
 
