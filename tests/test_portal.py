@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
 import zlib
+from datetime import UTC
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -579,7 +580,7 @@ def test_sitemap_entries_give_back_their_pages_and_put_new_dates_in_place():
     entries = [
         SitemapEntry("", None),
         SitemapEntry("tin/a/", datetime(2020, 7, 14, 16, 29, tzinfo=hanoi)),
-        SitemapEntry("tin/ab/", datetime(2021, 1, 2, 3, 4, 5, tzinfo=timezone.utc)),
+        SitemapEntry("tin/ab/", datetime(2021, 1, 2, 3, 4, 5, tzinfo=UTC)),
     ]
     listed = SitemapEntries(entries)
     assert list(listed) == entries and list(SitemapEntries()) == []

@@ -269,3 +269,63 @@ def test_edits_saved_seconds_apart_each_look_only_at_the_pages_showing_them(
         same_as_clean(news)
     assert full_loads == [1]
     assert len(every_page) == 1  # the first build's only
+
+
+def test_touch_ups_find_edits_from_the_last_listing_and_without_it(
+    news: Site, full_loads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A touch-up compares the files with the listing the last build left (edits accumulate in it, and an edit
+    undone leaves it); without one (an older version's cache) it reads the cache's entry of every file. Both
+    give the bytes of a clean build."""
+    from cumthidua import touchup
+    from cumthidua.cache import open_cache
+
+    every_file: list[int] = []
+    original = touchup._changed_since_cached
+
+    def counting(*args):
+        every_file.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(touchup, "_changed_since_cached", counting)
+    rebuild(news)
+    originals = {name: (news.root / f"content/{name}.md").read_text("utf-8") for name in "ab"}
+    edits = [("a", 'summary: "Tóm tắt mới"\n'), ("b", 'summary: "Khác"\n'), ("a", "")]  # the last undoes the first
+    for name, extra in edits:
+        news.write(f"content/{name}.md", originals[name].replace("---\nNội", f"{extra}---\nNội"))
+        rebuild(news)
+        same_as_clean(news)
+    assert "Tóm tắt mới" not in (news.root / "public/index.html").read_text("utf-8")
+    assert "Khác" in (news.root / "public/index.html").read_text("utf-8")
+    assert full_loads == [1] and every_file == []
+    cache = open_cache(news.root)
+    assert cache is not None
+    cache.db.execute("DELETE FROM meta WHERE key LIKE ?", (touchup.LISTING + "%",))
+    cache.close()
+    news.write(
+        "content/c.md",
+        article("Ngày hội khu dân cư", "2023-03-10T08:00:00+07:00", "An sinh xã hội", extra='summary: "Ba"\n'),
+    )
+    rebuild(news)
+    same_as_clean(news)
+    assert full_loads == [1] and every_file == [1]
+
+
+def test_a_file_edited_in_the_tick_the_listing_saw_is_read_again(news: Site, full_loads: list[int]) -> None:
+    """A file saved just before a build can change again within the same mtime tick, keeping its size: the
+    listing does not vouch for it, and the next build reads it."""
+    import os
+
+    rebuild(news)
+    path = news.root / "content/d.md"
+    path.write_text(
+        article("Tổng kết thi đua", "2023-04-10T08:00:00+07:00", tags='["Thi đua"]', extra='summary: "AAAA"\n'), "utf-8"
+    )
+    rebuild(news)
+    stamp = path.stat()
+    path.write_text(path.read_text("utf-8").replace("AAAA", "BBBB"), "utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # same size, same mtime
+    rebuild(news)
+    assert "BBBB" in (news.root / "public/index.html").read_text("utf-8")
+    same_as_clean(news)
+    assert full_loads == [1]

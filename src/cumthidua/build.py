@@ -157,7 +157,7 @@ class Prepared:
     site: Site
     pages: list[Page]
     articles: list[Article]  # every article read, published or not
-    reused: bool = False  # the last full build's site, with touch-up edits put in (see touchup)
+    reused: touchup.Reused | None = None  # the last full build's site, with touch-up edits put in (see touchup)
     structure: str | None = None  # incremental.structure_key: known when reused, else worked out by write_site
     renderer: Renderer | None = None  # set last, by prepare
 
@@ -244,7 +244,7 @@ def _reuse(
     if pages is None:
         return None
     cache.upcoming = last.header.upcoming
-    return Prepared(last.site, pages, last.articles, True, last.header.structure)
+    return Prepared(last.site, pages, last.articles, reused, last.header.structure)
 
 
 def write_site(
@@ -306,7 +306,7 @@ def _stage_site(
     pages, renderer = prepared.pages, prepared.renderer
     assert renderer is not None
     links = LinkChecker(renderer.site.config.base_url)
-    refreshed = touchup.REFRESHED if prepared.reused else frozenset()
+    refreshed = touchup.REFRESHED if prepared.reused is not None else frozenset()
     page_renderer = incremental.PageRenderer(
         renderer, cache, request.output_dir, request.jobs, prepared.structure, refreshed
     )
@@ -387,20 +387,30 @@ def full_build(
         counts = (result.articles, result.pages, result.stats.written + result.stats.unchanged)
         last = incremental.LastBuild("", "", *counts, diagnostics.items, cache.upcoming, newest)
         incremental.remember_build(cache, request.output_dir, cache.inputs, last)
-        if not prepared.reused:
-            remember_site(cache, request.output_dir, frame, prepared, newest)
+        if prepared.reused is not None:
+            token, edited = prepared.reused.snapshot.header.token, prepared.reused.edited_files
+            touchup.remember_listing(cache, request.output_dir, content, token, edited)
+        else:
+            remember_site(cache, request.output_dir, frame, prepared, newest, content)
     return result
 
 
 def remember_site(
-    cache: BuildCache, output_dir: Path, frame: str | None, prepared: Prepared, newest: float | None
+    cache: BuildCache,
+    output_dir: Path,
+    frame: str | None,
+    prepared: Prepared,
+    newest: float | None,
+    content: ContentFiles,
 ) -> None:
-    """Keep the site and pages of a successful full build for touch-up rebuilds (see touchup)."""
+    """Keep the site and pages of a successful full build, and the content files it listed, for touch-up rebuilds
+    (see touchup)."""
     if frame is None or prepared.structure is None:
         snapshot.forget(cache, output_dir)
         return
     header = snapshot.Header(frame, prepared.structure, cache.upcoming, newest)
     snapshot.remember(cache, output_dir, header, prepared.articles, prepared.site, prepared.pages)
+    touchup.remember_listing(cache, output_dir, content, header.token, {})
 
 
 @contextlib.contextmanager

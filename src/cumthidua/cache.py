@@ -267,12 +267,16 @@ class BuildCache:
         rows = self.db.execute("SELECT relative, size, mtime_ns, digest, checked_ns, article FROM sources")
         return {row[0]: SourceEntry(*row[1:]) for row in rows}
 
-    def source_states(self, parse_key: str) -> dict[str, SourceEntry] | None:
-        """Like :meth:`sources` without the pickled articles (cheap to read); None when ``parse_key`` changed."""
+    def source_states(self, parse_key: str, relatives: list[str] | None = None) -> dict[str, SourceEntry] | None:
+        """Like :meth:`sources` without the pickled articles (cheap to read), of every file or of ``relatives``
+        (those the cache has); None when ``parse_key`` changed."""
         if self.get_meta("parse_key") != parse_key:
             return None
-        rows = self.db.execute("SELECT relative, size, mtime_ns, digest, checked_ns FROM sources")
-        return {row[0]: SourceEntry(*row[1:], article=b"") for row in rows}
+        query = "SELECT relative, size, mtime_ns, digest, checked_ns FROM sources"
+        if relatives is None:
+            return {row[0]: SourceEntry(*row[1:], article=b"") for row in self.db.execute(query)}
+        rows = (self.db.execute(query + " WHERE relative = ?", (relative,)).fetchone() for relative in relatives)
+        return {row[0]: SourceEntry(*row[1:], article=b"") for row in rows if row is not None}
 
     def source_articles(self, relatives: list[str]) -> dict[str, bytes]:
         """The pickled articles of some files: relative path → pickle."""

@@ -35,6 +35,7 @@ class Header:
     structure: str  # incremental.structure_key of the build that made it
     upcoming: float | None  # when the earliest future-dated article comes due
     newest: float | None  # date of the newest published article: a build "before" it is not the same site
+    token: str = field(default_factory=lambda: os.urandom(8).hex())  # this snapshot's and no other's
 
 
 @dataclass

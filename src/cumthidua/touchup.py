@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import operator
+import time
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .cache import BuildCache
+from .cache import RACY_SECONDS, BuildCache, SourceEntry
 from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .images import resolve_images
@@ -48,10 +50,40 @@ _STRUCTURE = operator.attrgetter(
 )
 
 
+LISTING = "listing:"  # cache meta key prefix, per output folder (see Listing)
+
+
+@dataclass
+class Listing:
+    """The content files as the last successful build into an output folder listed them, with the digests of
+    those that differ from its snapshot's articles: a touch-up then finds the files changed since by comparing
+    sizes and mtimes in one pass, instead of reading the cache's entry of every file (a second at 100,000)."""
+
+    token: str  # the snapshot's (snapshot.Header.token) it goes with
+    names: str  # the files' paths below the content folder, in listing order, NUL-separated
+    sizes: array  # of the files, in the same order
+    mtimes: array  # -1: changed so shortly before the build that an edit in the same tick could hide
+    edited: dict[str, str]  # path → digest, of the files whose digest is not their snapshot article's
+
+
+def remember_listing(cache: BuildCache, output_dir: Path, files: ContentFiles, token: str, edited: dict) -> None:
+    """After a successful build that has a snapshot: the listing it started from, for the next touch-up."""
+    untrusted = time.time_ns() - RACY_SECONDS * 1_000_000_000  # see cache.SourceEntry.matches
+    names, sizes, mtimes = _stamps(files)
+    mtimes = array("q", [mtime if mtime < untrusted else -1 for mtime in mtimes])
+    cache.set_meta(LISTING + str(output_dir.resolve()), Listing(token, names, sizes, mtimes, edited))
+
+
+def _stamps(files: ContentFiles) -> tuple[str, array, array]:
+    names = "\0".join([relative for relative, _, _ in files])
+    return names, array("q", [info.st_size for *_, info in files]), array("q", [info.st_mtime_ns for *_, info in files])
+
+
 @dataclass
 class Reused:
     snapshot: Snapshot
     edited: list[Article]  # the snapshot's articles whose fields were replaced with their file's
+    edited_files: dict[str, str]  # their files: path → digest (see Listing)
 
 
 def reuse(
@@ -68,29 +100,31 @@ def reuse(
     ``folders``: the output folder, the content folder and the static folders; ``files``: the content files.
     """
     output_dir, content_dir, static_dirs = folders
-    states = cache.source_states(parse_key(config))
-    if states is None or frame is None:
+    key = parse_key(config)
+    if frame is None or cache.get_meta("parse_key") != key:
         return None
     snapshot = load(cache, output_dir, frame, now, future)
     if snapshot is None:
         return None
     by_source = {article.source: article for article in snapshot.articles}
-    if len(files) != len(by_source) or not all(relative in by_source for relative, _, _ in files):
-        return None  # a file added, removed or renamed
-    relatives = [relative for relative, _, _ in files]
-    changed = []
-    for relative, path, info in files:
-        entry = states.get(relative)
-        if entry is None:
-            return None
-        if not entry.matches(info.st_size, info.st_mtime_ns):
-            changed.append((Path(path), relative))
+    listing = cache.get_meta(LISTING + str(output_dir.resolve()))
+    if isinstance(listing, Listing) and listing.token == snapshot.header.token:
+        found = _changed_since_listing(cache, key, files, listing)
+    else:
+        found = _changed_since_cached(cache, key, files, by_source)
+    if found is None:
+        return None
+    changed, states, edited_files = found
     fresh = _parse_changed(cache, content_dir, config, changed, states)
     if fresh is None:
         return None
-    digests = {relative: entry.digest for relative, entry in states.items()}
-    digests.update({relative: article.digest for relative, article in fresh.items()})
-    edited = [relative for relative in relatives if digests[relative] != by_source[relative].digest]
+    for _, relative in changed:
+        digest = fresh[relative].digest if relative in fresh else states[relative].digest
+        if digest != by_source[relative].digest:
+            edited_files[relative] = digest
+        else:
+            edited_files.pop(relative, None)  # edited back
+    edited = sorted(edited_files)
     if len(edited) > MAX_EDITS:
         return None
     replacements = _replacements(cache, edited, fresh, static_dirs)
@@ -100,7 +134,45 @@ def reuse(
         return None
     for relative, new in replacements.items():
         _put_in_place(by_source[relative], new)
-    return Reused(snapshot, [by_source[relative] for relative in edited])
+    return Reused(snapshot, [by_source[relative] for relative in edited], edited_files)
+
+
+Changed = tuple[list[tuple[Path, str]], dict[str, SourceEntry], dict[str, str]]
+"""The files whose size or mtime changed since the last build (full path, path below the content folder), their
+entries in the cache, and the files that differed from the snapshot's articles then (path → digest)."""
+
+
+def _changed_since_listing(cache: BuildCache, key: str, files: ContentFiles, listing: Listing) -> Changed | None:
+    """:data:`Changed`, from the last build's :class:`Listing`; None: files were added, removed or renamed."""
+    names, sizes, mtimes = _stamps(files)
+    if names != listing.names:
+        return None
+    changed = []
+    if sizes != listing.sizes or mtimes != listing.mtimes:
+        stamps = zip(sizes, listing.sizes, mtimes, listing.mtimes, strict=True)
+        positions = [n for n, (size, last_size, mtime, last) in enumerate(stamps) if size != last_size or mtime != last]
+        changed = [(Path(files[n][1]), files[n][0]) for n in positions]
+    states = cache.source_states(key, [relative for _, relative in changed])
+    if states is None or len(states) != len(changed):
+        return None  # a file the cache lost: the full build reads it
+    return changed, states, dict(listing.edited)
+
+
+def _changed_since_cached(cache: BuildCache, key: str, files: ContentFiles, by_source: dict) -> Changed | None:
+    """:data:`Changed`, from the cache's entry of every file (no listing: the first touch-up after an upgrade)."""
+    states = cache.source_states(key)
+    if states is None or len(files) != len(by_source) or not all(relative in by_source for relative, _, _ in files):
+        return None  # a file added, removed or renamed
+    changed = []
+    for relative, path, info in files:
+        entry = states.get(relative)
+        if entry is None:
+            return None
+        if not entry.matches(info.st_size, info.st_mtime_ns):
+            changed.append((Path(path), relative))
+    digests = {relative: states[relative].digest for relative, _, _ in files}
+    edited = {relative: digest for relative, digest in digests.items() if digest != by_source[relative].digest}
+    return changed, states, edited
 
 
 def _parse_changed(
