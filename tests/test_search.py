@@ -452,3 +452,15 @@ def test_a_word_too_common_to_filter_by_only_ranks(served_with_common_words, bro
     assert page.locator(".search-note").inner_text() == "Từ quá phổ biến, chỉ dùng để xếp hạng: hoi"
     assert problems == []
     page.close()
+
+
+def test_block_digests_of_a_touch_up_work_out_only_the_blocks_of_changed_keys():
+    """A touch-up passes the last digests and the positions it changed: the result is a full count's."""
+    from cumthidua.search import DOCS_PER_CHUNK, block_digests
+
+    before = [f"bài-{number}" for number in range(DOCS_PER_CHUNK * 2 + 7)]
+    after = list(before)
+    after[3] = after[-1] = "sửa"
+    known = block_digests(before)
+    assert block_digests(after, known, [3, len(after) - 1]) == block_digests(after) != known
+    assert block_digests(after, known[:1], [3]) == block_digests(after)  # digests of another count: all again

@@ -239,7 +239,7 @@ def _reuse(
     if reused is None:
         return None
     last = reused.snapshot
-    incremental.work_out_search_index(last.site, cache, touchup.search_keys(last, reused.edited))
+    incremental.work_out_search_index(last.site, cache, *touchup.search_keys(last, reused.edited))
     pages = touchup.refresh_pages(last, ui, reused.edited)
     if pages is None:
         return None

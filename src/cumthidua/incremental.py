@@ -30,7 +30,7 @@ from .models import Article, Page, Site
 from .output import OutputWriter, manifest_digest
 from .parallel import Background, ordered_map
 from .source import ContentFiles, content_files, has_utf8_name
-from .urls import output_file
+from .urls import output_files
 
 Progress = Callable[[str, int, int], None]
 Refs = tuple[str, ...] | None  # the sources of the articles a page shows, sorted; None: as the cache has them
@@ -301,7 +301,7 @@ def structure_key(site: Site, context: Any) -> str:
     return digest_of((context, terms, rows))
 
 
-_SOURCE, _DIGEST = operator.attrgetter("source"), operator.attrgetter("digest")
+_SOURCE, _DIGEST, _PATH = operator.attrgetter("source"), operator.attrgetter("digest"), operator.attrgetter("path")
 
 
 class PageRenderer:
@@ -449,7 +449,7 @@ class PageRenderer:
         """Keep unchanged pages, render the others; yields each rendered page for the link check.
 
         ``links``: makes the resolver that checks the rendered pages' links, given every page's output file."""
-        self.outputs = [output_file(page.path) for page in pages]
+        self.outputs = output_files(map(_PATH, pages))
         self._pages, self._source_of = pages, source_of
         decided = self._decide_touch_up(pages, writer, source_of) if self.refreshed else None
         self.touched_up = decided is not None
@@ -558,18 +558,22 @@ def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = No
 MAX_SEARCH_CHANGES = 200  # more changed articles than this: the index is made again from every article's words
 
 
-def work_out_search_index(site: Site, cache: BuildCache | None, keys: list[str] | None = None) -> None:
+def work_out_search_index(
+    site: Site, cache: BuildCache | None, keys: list[str] | None = None, blocks: list[str] | None = None
+) -> None:
     """Fill ``site.search_index`` (``search.SearchFiles``): the last build's index kept in the cache, with the
     changed and new articles indexed again; made afresh (from cached words where files did not change) when ids
-    moved or much changed. ``keys``: the articles' ``search.doc_key``, oldest first, when known (a touch-up)."""
+    moved or much changed. ``keys``: the articles' ``search.doc_key``, oldest first, when known (a touch-up), and
+    ``blocks`` their ``search.block_digests``."""
     if cache is None:
         return
     from .search import SearchFiles, block_digests, doc_key, reindex
 
     articles = list(reversed(site.articles))  # ids count from the oldest
     if keys is None or len(keys) != len(articles):
-        keys = [doc_key(article) for article in articles]
-    blocks = block_digests(keys)
+        keys, blocks = [doc_key(article) for article in articles], None
+    if blocks is None:
+        blocks = block_digests(keys)
     key = parse_key(site.config)
     state, chunks = cache.search_state(key)
     if state is None or not reindex(cache, state, keys, blocks, articles, MAX_SEARCH_CHANGES):

@@ -122,11 +122,23 @@ def doc_key(article: Article) -> str:
     return f"{article.source}\0{article.digest}\0{article.url}\0{name}\0{url}\0{labels}"
 
 
-def block_digests(keys: list[str]) -> list[str]:
+def block_digests(keys: list[str], known: list[str] | None = None, changed: Iterable[int] = ()) -> list[str]:
     """A digest of the keys of each chunk's articles (:data:`DOCS_PER_CHUNK`): only the chunks whose digest
-    differs from the last build's have their articles compared one by one and their documents made again."""
-    blocks = ("\n".join(keys[start : start + DOCS_PER_CHUNK]) for start in range(0, len(keys), DOCS_PER_CHUNK))
-    return [text_digest(block) for block in blocks]
+    differs from the last build's have their articles compared one by one and their documents made again.
+
+    ``known``: the digests of these keys as they were before those at the positions ``changed`` changed (a
+    touch-up): only the blocks holding those are worked out again."""
+    count = -(-len(keys) // DOCS_PER_CHUNK)
+    if known is None or len(known) != count:
+        return [_block_digest(keys, number) for number in range(count)]
+    blocks = list(known)
+    for number in sorted({position // DOCS_PER_CHUNK for position in changed}):
+        blocks[number] = _block_digest(keys, number)
+    return blocks
+
+
+def _block_digest(keys: list[str], number: int) -> str:
+    return text_digest("\n".join(keys[number * DOCS_PER_CHUNK : (number + 1) * DOCS_PER_CHUNK]))
 
 
 @dataclass

@@ -46,6 +46,7 @@ class Snapshot:
     pages: list[Page]
     copies: dict[str, list[int]] = field(default_factory=dict)  # article source → its pages that copy its fields
     search_keys: list[str] = field(default_factory=list)  # the site's articles' search.doc_key, oldest first
+    search_blocks: list[str] = field(default_factory=list)  # their search.block_digests
 
 
 def copying_pages(pages: list[Page]) -> dict[str, list[int]]:
@@ -201,8 +202,8 @@ def remember(
     temporary = target.with_suffix(".tmp")
     pages = [page for page in pages if page.kind != "search-data"]
     index, site.search_index = site.search_index, None
-    keys = getattr(index, "keys", [])
-    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys)
+    keys, blocks = getattr(index, "keys", []), getattr(index, "blocks", [])
+    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys, blocks)
     try:
         with open(temporary, "wb") as file, tempfile.TemporaryFile(dir=target.parent) as region:
             pickle.dump(header, file, protocol=5)

@@ -76,7 +76,8 @@ def remember_listing(cache: BuildCache, output_dir: Path, files: ContentFiles, t
 
 def _stamps(files: ContentFiles) -> tuple[str, array, array]:
     names = "\0".join([relative for relative, _, _ in files])
-    return names, array("q", [info.st_size for *_, info in files]), array("q", [info.st_mtime_ns for *_, info in files])
+    sizes = array("q", [info.st_size for _, _, info in files])
+    return names, sizes, array("q", [info.st_mtime_ns for _, _, info in files])
 
 
 @dataclass
@@ -223,21 +224,21 @@ def _put_in_place(old: Article, new: Article) -> None:
     old.__dict__.update(assigned)
 
 
-def search_keys(snapshot: Snapshot, edited: list[Article]) -> list[str]:
-    """The snapshot's articles' ``search.doc_key`` with the edited ones worked out again (a file's digest is in it):
-    the others' are as the full build found them, and working out 100,000 takes half a second."""
-    from .search import doc_key
+def search_keys(snapshot: Snapshot, edited: list[Article]) -> tuple[list[str], list[str] | None]:
+    """The snapshot's articles' ``search.doc_key`` with the edited ones worked out again (a file's digest is in it),
+    and their ``search.block_digests``: the others' are as the full build found them, and working out 100,000
+    takes half a second. ([], None): not known."""
+    from .search import block_digests, doc_key
 
     keys = list(snapshot.search_keys)
     articles = snapshot.site.articles
     if len(keys) != len(articles):
-        return []
-    last = len(articles) - 1
-    positions = {id(article): last - number for number, article in enumerate(articles)} if edited else {}
-    for article in edited:
-        if id(article) in positions:
-            keys[positions[id(article)]] = doc_key(article)
-    return keys
+        return [], None
+    ids = list(map(id, articles))  # newest first; keys are oldest first
+    changed = [len(ids) - 1 - ids.index(id(article)) for article in edited if id(article) in ids]
+    for position in changed:
+        keys[position] = doc_key(articles[len(ids) - 1 - position])
+    return keys, block_digests(keys, snapshot.search_blocks, changed)
 
 
 def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article]) -> list[Page] | None:
