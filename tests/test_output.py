@@ -168,3 +168,30 @@ def test_a_link_looping_where_a_page_was_is_an_error_not_a_crash(site: SiteDir):
     errors = site.build_errors()
     assert any("link that loops: 2020/01/bai-a/index.html" in error for error in errors)
     assert not (site.output / STAGING).exists()
+
+
+def test_stamps_follow_rewritten_files_and_notice_files_edited_by_hand(tmp_path: Path):
+    """A rebuild keeping the same files carries the kept files' stamps over and takes new ones of the files it
+    rewrote; a later edit by hand is noticed, and so is one after a change of files."""
+    output, stamps = tmp_path / "public", tmp_path / "stamps.pickle"
+    paths = ["a/index.html", "b/index.html", "c/index.html"]
+    writer = OutputWriter(output, stamps_file=stamps)
+    for path in paths:
+        writer.add(path, path.encode())
+    writer.commit()
+    writer = OutputWriter(output, stamps_file=stamps)
+    writer.add("b/index.html", b"B, rewritten")  # the others kept: the same set of files
+    assert writer.keep_many(["a/index.html", "c/index.html"], str) == []
+    writer.commit()
+    found = Background(files_not_in_place, output, stamps).result()
+    assert found is not None and found[1] == frozenset()  # b's new stamp was taken, a's and c's carried over
+    (output / "c/index.html").write_bytes(b"c, by hand")
+    assert Background(files_not_in_place, output, stamps).result()[1] == {"c/index.html"}
+    writer = OutputWriter(output, stamps_file=stamps)  # now another set of files
+    writer.add("c/index.html", b"c again")
+    writer.add("d/index.html", b"d")
+    assert writer.keep_many(["a/index.html", "b/index.html"], str) == []
+    writer.commit()
+    assert Background(files_not_in_place, output, stamps).result()[1] == frozenset()
+    (output / "a/index.html").write_bytes(b"a, by hand")
+    assert Background(files_not_in_place, output, stamps).result()[1] == {"a/index.html"}

@@ -24,7 +24,7 @@ from typing import Any
 from .cache import STRUCTURE, BuildCache, PageEntry, stored, tool_key
 from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
-from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of, text_digest
+from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
 from .links import LinkResolver
 from .models import Article, Page, Site
 from .output import OutputWriter, manifest_digest
@@ -679,12 +679,10 @@ def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> st
 def with_content(frame: str | None, content: ContentFiles) -> str | None:
     """Digest of every input: ``frame`` (:func:`input_digest` of all but the content files) and the content files'
     sizes and mtimes; None when one of them is not trustworthy now."""
-    newest_ns = _newest_trusted_ns()
-    if frame is None or any(info.st_mtime_ns >= newest_ns for _, _, info in content):
+    stamps = content.stamps
+    if frame is None or max(stamps.mtimes, default=0) >= _newest_trusted_ns():
         return None
-    # One string of NUL-separated fields (no file name holds a NUL): half the time of the repr of 100,000 tuples.
-    listing = "".join([f"{relative}\0{info.st_size}\0{info.st_mtime_ns}\0" for relative, _, info in content])
-    return digest_of((frame, text_digest(listing)))
+    return digest_of((frame, stamps.digest()))
 
 
 LAST_BUILD = "last:"  # meta key of the LastBuild into an output folder, before the folder's resolved path

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from array import array
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .diagnostics import Diagnostics
@@ -62,7 +64,31 @@ def find_content(content_dir: Path) -> list[Path]:
     return [Path(path) for _, path, _ in content_files(content_dir)]
 
 
-ContentFiles = list[tuple[str, str, os.stat_result]]  # (path below the content folder, POSIX; full path; stat)
+@dataclass(frozen=True)
+class Stamps:
+    """The content files' paths, sizes and mtimes as three flat values: what a rebuild compares with the last
+    build's listing and digests, made, compared and hashed in C instead of a pass in Python over every file."""
+
+    names: str  # paths below the content folder, in listing order, NUL-separated (no path holds a NUL)
+    sizes: array  # of the files, in the same order
+    mtimes: array  # in ns
+
+    def digest(self) -> str:
+        found = hashlib.blake2b(self.names.encode("utf-8", "surrogatepass"), digest_size=16)
+        found.update(self.sizes.tobytes())
+        found.update(self.mtimes.tobytes())
+        return found.hexdigest()
+
+
+class ContentFiles(list[tuple[str, str, os.stat_result]]):
+    """(path below the content folder, POSIX; full path; stat) of each content file, in path order."""
+
+    @cached_property
+    def stamps(self) -> Stamps:
+        """Worked out once a build: three steps of a rebuild read them (see ``touchup`` and ``incremental``)."""
+        names = "\0".join([relative for relative, _, _ in self])
+        infos = [info for _, _, info in self]
+        return Stamps(names, array("q", [i.st_size for i in infos]), array("q", [i.st_mtime_ns for i in infos]))
 
 
 def content_files(content_dir: Path) -> ContentFiles:
@@ -72,13 +98,13 @@ def content_files(content_dir: Path) -> ContentFiles:
     this is a quarter faster than ``os.walk`` and four times faster than ``rglob`` on 100,000 of them. As with
     ``os.walk``, links to folders are not followed, unreadable folders are skipped, and a link to a file counts.
     """
-    found: ContentFiles = []
+    found: list[tuple[str, str, os.stat_result]] = []
     _list_folder(str(content_dir), "", found)
     found.sort(key=lambda item: item[0])
-    return found
+    return ContentFiles(found)
 
 
-def _list_folder(folder: str, prefix: str, found: ContentFiles) -> None:
+def _list_folder(folder: str, prefix: str, found: list[tuple[str, str, os.stat_result]]) -> None:
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)

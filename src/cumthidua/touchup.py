@@ -69,15 +69,11 @@ class Listing:
 def remember_listing(cache: BuildCache, output_dir: Path, files: ContentFiles, token: str, edited: dict) -> None:
     """After a successful build that has a snapshot: the listing it started from, for the next touch-up."""
     untrusted = time.time_ns() - RACY_SECONDS * 1_000_000_000  # see cache.SourceEntry.matches
-    names, sizes, mtimes = _stamps(files)
-    mtimes = array("q", [mtime if mtime < untrusted else -1 for mtime in mtimes])
-    cache.set_meta(LISTING + str(output_dir.resolve()), Listing(token, names, sizes, mtimes, edited))
-
-
-def _stamps(files: ContentFiles) -> tuple[str, array, array]:
-    names = "\0".join([relative for relative, _, _ in files])
-    sizes = array("q", [info.st_size for _, _, info in files])
-    return names, sizes, array("q", [info.st_mtime_ns for _, _, info in files])
+    stamps = files.stamps
+    mtimes = stamps.mtimes
+    if max(mtimes, default=0) >= untrusted:
+        mtimes = array("q", [mtime if mtime < untrusted else -1 for mtime in mtimes])
+    cache.set_meta(LISTING + str(output_dir.resolve()), Listing(token, stamps.names, stamps.sizes, mtimes, edited))
 
 
 @dataclass
@@ -145,7 +141,7 @@ entries in the cache, and the files that differed from the snapshot's articles t
 
 def _changed_since_listing(cache: BuildCache, key: str, files: ContentFiles, listing: Listing) -> Changed | None:
     """:data:`Changed`, from the last build's :class:`Listing`; None: files were added, removed or renamed."""
-    names, sizes, mtimes = _stamps(files)
+    names, sizes, mtimes = files.stamps.names, files.stamps.sizes, files.stamps.mtimes
     if names != listing.names:
         return None
     changed = []
