@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,7 @@ from cumthidua import parallel
 from cumthidua import render as render_module
 from cumthidua.build import BuildRequest, build
 from cumthidua.cache import CACHE_DIR, open_cache
+from cumthidua.incremental import ArticleDigests
 from cumthidua.theme import default_theme_dir
 
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -291,3 +293,19 @@ def test_rebuild_right_after_a_cold_build_is_answered_without_rebuilding(site, m
     assert result.ok and result.stats.written == 0
     assert full_builds == [1]  # the second build was answered by the nothing-changed shortcut
     assert site.files() == first
+
+
+def test_article_digests_find_the_articles_whose_file_changed_in_any_order():
+    """The articles a rebuild looks for among the pages: new ones and edited ones, not those that went away or
+    moved in the site's order."""
+
+    def digests(*rows: tuple[str, str]) -> ArticleDigests:
+        return ArticleDigests.of([SimpleNamespace(source=source, digest=digest) for source, digest in rows])
+
+    last = digests(("a.md", "1"), ("b.md", "2"), ("c.md", "3"))
+    assert digests(("a.md", "1"), ("b.md", "2"), ("c.md", "3")).changed_since(last) == set()
+    assert digests(("a.md", "1"), ("b.md", "9"), ("c.md", "3")).changed_since(last) == {"b.md"}
+    assert digests(("c.md", "3"), ("a.md", "7"), ("d.md", "4")).changed_since(last) == {"a.md", "d.md"}
+    assert digests(("a.md", ""), ("b.md", "2"), ("c.md", "3")).changed_since(last) == {"a.md"}
+    assert digests().changed_since(last) == set()
+    assert digests(("a.md", "")).changed_since(digests()) == {"a.md"}

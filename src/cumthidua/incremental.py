@@ -304,6 +304,35 @@ def structure_key(site: Site, context: Any) -> str:
 _SOURCE, _DIGEST, _PATH = operator.attrgetter("source"), operator.attrgetter("digest"), operator.attrgetter("path")
 
 
+@dataclass(frozen=True)
+class ArticleDigests:
+    """Every article's source and file digest, as two NUL-separated texts in the site's order: what the next
+    build compares to find the articles whose file changed. A dict of 100,000 took a tenth of a second to make,
+    store, load and compare; a rebuild that keeps the order compares two texts."""
+
+    count: int
+    sources: str
+    digests: str
+
+    @classmethod
+    def of(cls, articles: list[Article]) -> ArticleDigests:
+        return cls(len(articles), "\0".join(map(_SOURCE, articles)), "\0".join(map(_DIGEST, articles)))
+
+    def _rows(self) -> tuple[list[str], list[str]]:
+        return (self.sources.split("\0"), self.digests.split("\0")) if self.count else ([], [])
+
+    def changed_since(self, last: ArticleDigests) -> set[str]:
+        """Sources of the articles that are new or whose digest differs from ``last``'s."""
+        if self.count == last.count and self.sources == last.sources:
+            if self.digests == last.digests:
+                return set()
+            sources, digests = self._rows()
+            rows = zip(sources, digests, last._rows()[1], strict=True)
+            return {source for source, digest, last_digest in rows if digest != last_digest}
+        mine, theirs = dict(zip(*self._rows(), strict=True)), dict(zip(*last._rows(), strict=True))
+        return {source for source, _ in mine.items() - theirs.items()}
+
+
 class PageRenderer:
     """Decides which pages to render, renders them, and remembers the result for the next build."""
 
@@ -342,17 +371,16 @@ class PageRenderer:
         templates = template_infos(self.renderer, self.cache)
         if self.structure is None:
             self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
-        articles = site.articles
-        self.digests = dict(zip(map(_SOURCE, articles), map(_DIGEST, articles), strict=True))
+        self.digests = ArticleDigests.of(site.articles)
         return Fingerprinter(context_key, config_key, templates, self.renderer.env.globals)
 
     def _changed_articles(self) -> set[str] | None:
         """Sources of the articles whose file changed since the last build, when nothing else did; else None."""
         assert self.cache is not None
         last = self.cache.get_meta(STRUCTURE + self.output_key)
-        if last is None or last[0] != self.structure:
+        if last is None or last[0] != self.structure or not isinstance(last[1], ArticleDigests):
             return None
-        return {source for source, _ in self.digests.items() - last[1].items()}
+        return self.digests.changed_since(last[1])
 
     def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, Refs]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps
