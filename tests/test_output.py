@@ -195,3 +195,21 @@ def test_stamps_follow_rewritten_files_and_notice_files_edited_by_hand(tmp_path:
     assert Background(files_not_in_place, output, stamps).result()[1] == frozenset()
     (output / "a/index.html").write_bytes(b"a, by hand")
     assert Background(files_not_in_place, output, stamps).result()[1] == {"a/index.html"}
+
+
+def test_keeping_every_file_in_place_at_once_records_each_with_its_digest(tmp_path: Path):
+    """The usual touch-up: every file to keep is in place (looked at ahead); all are kept with the last digests,
+    one already recorded by this build excepted."""
+    output = tmp_path / "public"
+    writer = OutputWriter(output)
+    paths = ["a/index.html", "b/index.html", "c/index.html"]
+    for path in paths:
+        writer.add(path, path.encode())
+    writer.commit()
+    last = dict(writer.files)
+    writer = OutputWriter(output)
+    writer.trust(Background(files_not_in_place, output).result())
+    writer.add("b/index.html", b"b, new")
+    assert writer.keep_many(paths, str) == []
+    assert writer.files == {**last, "b/index.html": writer.files["b/index.html"]} and writer.files != last
+    assert writer.stats.unchanged == 2 and [problem.path for problem in writer.problems] == ["b/index.html"]

@@ -329,3 +329,23 @@ def test_a_file_edited_in_the_tick_the_listing_saw_is_read_again(news: Site, ful
     assert "BBBB" in (news.root / "public/index.html").read_text("utf-8")
     same_as_clean(news)
     assert full_loads == [1]
+
+
+def test_the_pages_a_touch_up_makes_again_replace_their_runs_of_any_length():
+    """Feeds, search files and sitemaps made again take the place of their kind's run, however many there are
+    now; kinds that are not one run are not spliced (a full build makes the pages then)."""
+    from cumthidua.models import Page
+    from cumthidua.touchup import _splice
+
+    def pages(*kinds: str) -> list[Page]:
+        return [Page(kind, f"{kind}-{number}", "x.html", "") for number, kind in enumerate(kinds)]
+
+    last = pages("home", "feed", "feed", "article", "search", "search-data", "search-data", "sitemap")
+    feeds, search, sitemaps = pages("feed"), pages("search", "search-data", "search-data", "search-data"), []
+    runs = [({"feed"}, feeds), ({"search", "search-data"}, search), ({"sitemap"}, sitemaps)]
+    spliced = _splice(last, runs)
+    assert spliced == [last[0], *feeds, last[3], *search]
+    with pytest.raises(LookupError):
+        _splice(pages("feed", "article", "feed"), [({"feed"}, feeds)])
+    with pytest.raises(LookupError):
+        _splice(pages("home"), [({"feed"}, feeds)])

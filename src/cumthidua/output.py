@@ -351,7 +351,11 @@ class OutputWriter:
         gone = self._not_in_place
         if not self.rewrite_all and gone is not None and len(set(paths)) == len(paths):
             previous, files = self.previous, self.files
-            kept = {path: previous[path] for path in paths if path in previous and path not in gone}
+            digests = list(map(previous.get, paths))
+            if None in digests or not gone.isdisjoint(paths):  # some the last build did not leave in place
+                kept = {path: previous[path] for path in paths if path in previous and path not in gone}
+            else:  # the usual case, in C: a touch-up keeps 140,000 at once
+                kept = dict(zip(paths, digests, strict=True))
             kept = {path: kept[path] for path in kept.keys() - files.keys()} if files else kept
             files.update(kept)
             self.stats.unchanged += len(kept)
