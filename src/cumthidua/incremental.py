@@ -26,7 +26,7 @@ from .config import SiteConfig
 from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of
 from .links import LinkResolver
-from .models import Article, Page, Site
+from .models import Article, Page, RelatedLists, Site
 from .output import OutputWriter, manifest_digest
 from .parallel import Background, ordered_map
 from .source import ContentFiles, content_files, has_utf8_name
@@ -562,25 +562,22 @@ class _RelatedTask:
 def work_out_related(site: Site, cache: BuildCache | None, jobs: int | None = None) -> None:
     """Fill ``site.related`` for every article: from the cache when no date, category or tag changed.
 
-    Lists are kept as positions in ``site.articles`` (which the signature fixes): 100,000 lists of ten small
-    numbers load in a fraction of the time of a million paths.
+    Lists are kept as positions in ``site.articles`` (which the signature fixes), in two arrays: they load in a
+    fraction of the time of 100,000 lists (see ``models.RelatedLists``).
     """
     signature = related_signature(site)
     saved = cache.get_meta("related") if cache is not None else None
-    if saved is not None and saved[0] == signature:
-        lists = saved[1]
-    else:
-        from .related import prepare
+    if isinstance(saved, tuple) and len(saved) == 3 and saved[0] == signature and len(saved[2]) == len(site.articles):
+        site.related = RelatedLists(site.articles, saved[1], saved[2])
+        return
+    from .related import prepare
 
-        prepare(site)
-        positions = {article.source: number for number, article in enumerate(site.articles)}
-        lists = list(ordered_map(_RelatedTask(site, positions), range(len(site.articles)), jobs))
-        if cache is not None:
-            cache.set_meta("related", (signature, lists))
-    articles = site.articles
-    site.related = {
-        article.source: [articles[i] for i in positions] for article, positions in zip(articles, lists, strict=True)
-    }
+    prepare(site)
+    positions = {article.source: number for number, article in enumerate(site.articles)}
+    lists = ordered_map(_RelatedTask(site, positions), range(len(site.articles)), jobs)
+    site.related = related = RelatedLists.of(site.articles, lists)
+    if cache is not None:
+        cache.set_meta("related", (signature, *related.arrays()))
 
 
 MAX_SEARCH_CHANGES = 200  # more changed articles than this: the index is made again from every article's words
