@@ -309,3 +309,6 @@ def test_article_digests_find_the_articles_whose_file_changed_in_any_order():
     assert digests(("a.md", ""), ("b.md", "2"), ("c.md", "3")).changed_since(last) == {"a.md"}
     assert digests().changed_since(last) == set()
     assert digests(("a.md", "")).changed_since(digests()) == {"a.md"}
+    same = [SimpleNamespace(source=source, digest="5") for source in ("a.md", "b.md", "c.md")]
+    assert ArticleDigests.of(same, like=last) == ArticleDigests(3, last.sources, "5\x005\x005")
+    assert ArticleDigests.of(same[:2], like=last).sources == "a.md\x00b.md"  # not the same articles: not taken

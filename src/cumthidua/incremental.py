@@ -315,8 +315,14 @@ class ArticleDigests:
     digests: str
 
     @classmethod
-    def of(cls, articles: list[Article]) -> ArticleDigests:
-        return cls(len(articles), "\0".join(map(_SOURCE, articles)), "\0".join(map(_DIGEST, articles)))
+    def of(cls, articles: list[Article], like: ArticleDigests | None = None) -> ArticleDigests:
+        """``like``: the digests of the same articles in the same order, as a build of the same structure
+        recorded them (``structure_key`` covers every source in order): its text of the sources is taken."""
+        if like is not None and like.count == len(articles):
+            sources = like.sources
+        else:
+            sources = "\0".join(map(_SOURCE, articles))
+        return cls(len(articles), sources, "\0".join(map(_DIGEST, articles)))
 
     def _rows(self) -> tuple[list[str], list[str]]:
         return (self.sources.split("\0"), self.digests.split("\0")) if self.count else ([], [])
@@ -371,16 +377,21 @@ class PageRenderer:
         templates = template_infos(self.renderer, self.cache)
         if self.structure is None:
             self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
-        self.digests = ArticleDigests.of(site.articles)
+        self.digests = ArticleDigests.of(site.articles, self._last_digests())
         return Fingerprinter(context_key, config_key, templates, self.renderer.env.globals)
 
-    def _changed_articles(self) -> set[str] | None:
-        """Sources of the articles whose file changed since the last build, when nothing else did; else None."""
+    def _last_digests(self) -> ArticleDigests | None:
+        """The articles' digests the last build into this output recorded, when it had this build's structure."""
         assert self.cache is not None
         last = self.cache.get_meta(STRUCTURE + self.output_key)
         if last is None or last[0] != self.structure or not isinstance(last[1], ArticleDigests):
             return None
-        return self.digests.changed_since(last[1])
+        return last[1]
+
+    def _changed_articles(self) -> set[str] | None:
+        """Sources of the articles whose file changed since the last build, when nothing else did; else None."""
+        last = self._last_digests()
+        return None if last is None else self.digests.changed_since(last)
 
     def _fingerprints(self, pages: list[Page]) -> list[tuple[str | None, Refs]]:
         """(fingerprint, refs) of every page that was in the last build; a page showing no changed article keeps

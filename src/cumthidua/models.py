@@ -7,7 +7,7 @@ Parsing fills an :class:`Article` from one file; assembling the site
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -114,16 +114,15 @@ class Page:
     source: str = ""  # the file this page comes from, for messages
 
 
-class RelatedLists(Mapping[str, list[Article]]):
-    """Article source → its "Các tin tức khác", kept as positions in the site's articles (two arrays) and made
-    into lists of articles when a page asks: 100,000 lists of ten articles took a tenth of a second to make, and
-    as long to store and load with the site, for the few pages a rebuild renders."""
+class RelatedLists:
+    """Each of the site's articles' "Các tin tức khác", kept as positions in the site's articles (two arrays) and
+    made into a list of articles when a page asks: 100,000 lists of ten articles took a tenth of a second to
+    make, and as long to store and load with the site, for the few pages a rebuild renders."""
 
     def __init__(self, articles: list[Article], flat: array, ends: array):
         self._articles = articles  # the site's, whose order the positions hold for
         self._flat = flat  # every list's positions, one list after the other
         self._ends = ends  # where each article's list ends in ``flat``, in the order of ``articles``
-        self._where: dict[str, int] | None = None  # source → position, made on first use
 
     @classmethod
     def of(cls, articles: list[Article], lists: Iterable[Sequence[int]]) -> RelatedLists:
@@ -137,31 +136,13 @@ class RelatedLists(Mapping[str, list[Article]]):
         """``flat`` and ``ends``, to keep: :class:`RelatedLists` of the same articles takes them back."""
         return self._flat, self._ends
 
-    def _position(self, source: str) -> int:
-        if self._where is None:
-            self._where = {article.source: number for number, article in enumerate(self._articles)}
-        return self._where[source]
-
-    def __getitem__(self, source: str) -> list[Article]:
-        number = self._position(source)
-        start = self._ends[number - 1] if number else 0
-        return [self._articles[position] for position in self._flat[start : self._ends[number]]]
-
-    def __contains__(self, source: object) -> bool:
-        try:
-            self._position(source)  # type: ignore[arg-type]
-        except (KeyError, TypeError):
-            return False
-        return True
-
-    def __iter__(self) -> Iterator[str]:
-        return (article.source for article in self._articles)
+    def at(self, position: int) -> list[Article]:
+        """The list of the article at ``position`` in the site's articles."""
+        start = self._ends[position - 1] if position else 0
+        return [self._articles[other] for other in self._flat[start : self._ends[position]]]
 
     def __len__(self) -> int:
-        return len(self._articles)
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_where": None}
+        return len(self._ends)
 
 
 @dataclass
@@ -175,5 +156,5 @@ class Site:
     index_of: dict[str, int] = field(default_factory=dict)  # article url → position in articles
     tags: list[Category] = field(default_factory=list)  # in Vietnamese alphabetical order
     tag_articles: dict[str, list[Article]] = field(default_factory=dict)  # tag slug → newest first
-    related: Mapping[str, list[Article]] | None = None  # article source → "Các tin tức khác", when worked out ahead
+    related: RelatedLists | None = None  # "Các tin tức khác" of each article, when worked out ahead
     search_index: Any = None  # search.SearchFiles of the articles, when worked out ahead (with the build cache)

@@ -161,8 +161,9 @@ def other_news(site: Site, article: Article) -> list[Article]:
 
     A build works them out ahead, in parallel and from its cache (``incremental.work_out_related``).
     """
-    if site.related is not None and article.source in site.related:
-        return site.related[article.source]
+    position = site.index_of.get(article.url)
+    if site.related is not None and position is not None and site.articles[position] is article:
+        return site.related.at(position)
     return related_articles(site, article)
 
 
