@@ -22,6 +22,7 @@ from test_touchup import article
 def kept(tmp_path: Path) -> tuple[Site, dict[str, Any]]:
     """A site built once, with what the build kept (each article's and page's fields, as the build had them)."""
     site = Site(tmp_path / "site")
+    site.write("site.yaml", 'title: "Tin"\nper_page: 2\n')  # listings of several pages
     for number in range(1, 7):
         extra = 'nguon: "Báo Hà Nội"\n' if number == 3 else ""
         site.write(
@@ -70,6 +71,7 @@ def test_every_page_reads_as_the_build_had_it_and_holds_the_same_articles(
     site, captured = kept
     snapshot = load(site, captured["frame"])
     made = [path for path, (kind, *_) in captured["pages"].items() if kind != "search-data"]  # made anew each time
+    made_kinds = [fields for fields in captured["pages"].values() if fields[0] != "search-data"]
     assert [page.path for page in snapshot.pages] == made
     by_source = {a.source: a for a in snapshot.articles}
     for page in snapshot.pages:
@@ -79,7 +81,18 @@ def test_every_page_reads_as_the_build_had_it_and_holds_the_same_articles(
         if page.kind == "article":
             assert page.data["article"] is by_source[data["article"].source]  # the snapshot's own article
             assert [a.source for a in page.data["other_news"]] == [a.source for a in data["other_news"]]
-    assert sum(type(page) is SnapshotPage for page in snapshot.pages) == 6  # the article pages wait to be read
+        if page.kind in ("home", "category", "tag", "archive"):
+            assert [a.source for a in page.data["articles"]] == [a.source for a in data["articles"]]
+            assert all(a is by_source[a.source] for a in page.data["articles"])
+            assert page.data["pagination"] == data["pagination"]
+    # The article and listing pages wait to be read; what the listings' pages share, they share again.
+    lazy = [page for page in snapshot.pages if type(page) is SnapshotPage]
+    assert {page.kind for page in lazy} == {"article", "home", "category", "tag", "archive"}
+    assert len(lazy) == sum(kind in {"article", "home", "category", "tag", "archive"} for kind, *_ in made_kinds)
+    homes = [page for page in lazy if page.kind == "home"]
+    assert len(homes) > 1 and homes[0].data["pagination"].pages is homes[1].data["pagination"].pages
+    categories = [page for page in lazy if page.kind == "category"]
+    assert categories and all(any(page.data["category"] is c for c in snapshot.site.categories) for page in categories)
 
 
 def test_a_field_set_before_the_others_are_loaded_keeps_its_value(kept: tuple[Site, dict[str, Any]]) -> None:

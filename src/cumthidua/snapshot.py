@@ -3,10 +3,11 @@
 A touch-up reads every article's file, digest and place and every page's
 path, but shows few articles and renders few pages. So the file holds, after
 a small :class:`Header`, the :class:`Snapshot` with each article reduced to
-what every build reads of it (``_STUB_FIELDS``) and each article page to its
-path and source; their other fields follow in a region read only when a page
-shows them (:class:`SnapshotArticle`, :class:`SnapshotPage`). At 100,000
-articles, loading everything whole took two and a half seconds.
+what every build reads of it (``_STUB_FIELDS``) and each article and listing
+page to its kind, path, template and source; their other fields follow in a
+region read only when a page shows them (:class:`SnapshotArticle`,
+:class:`SnapshotPage`). At 100,000 articles, loading everything whole took two
+and a half seconds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import STRUCTURE, BuildCache, StoredArticle
-from .models import Article, Page, Site
+from .models import Article, Page, Pagination, Site
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Snapshot:
     copies: dict[str, list[int]] = field(default_factory=dict)  # article source → its pages that copy its fields
     search_keys: list[str] = field(default_factory=list)  # the site's articles' search.doc_key, oldest first
     search_blocks: list[str] = field(default_factory=list)  # their search.block_digests
+    shared: list[Any] = field(default_factory=list)  # what the region's pickles share (see _SnapshotPickler)
 
 
 def copying_pages(pages: list[Page]) -> dict[str, list[int]]:
@@ -64,7 +66,8 @@ _STUB_FIELDS = ("source", "digest", "date", "url", "image", "image_size", "categ
 _LAZY_ARTICLE_FIELDS = tuple(
     f.name for f in dataclasses.fields(Article) if f.name not in {*_STUB_FIELDS, "body_html", "text"}
 )
-_LAZY_PAGE_FIELDS = ("title", "description", "data")  # of an article page; kind, path, template, source are read
+_LAZY_PAGE_FIELDS = ("title", "description", "data")  # of a page; kind, path, template, source are read
+_LAZY_PAGE_KINDS = frozenset({"article", "home", "category", "tag", "archive"})  # the thousands of pages
 
 
 class _Articles(list):
@@ -80,18 +83,20 @@ class _Region:
     data: mmap.mmap
     start: int
     articles: weakref.ref[_Articles]
+    shared: weakref.ref[_Articles]  # the snapshot's ``shared``
 
     def load(self, offset: int, length: int) -> Any:
         start = self.start + offset
         unpickler = pickle.Unpickler(io.BytesIO(self.data[start : start + length]))
-        unpickler.persistent_load = self._article
+        unpickler.persistent_load = self._shared
         return unpickler.load()
 
-    def _article(self, position: int) -> Article:
-        articles = self.articles()
-        if articles is None:
+    def _shared(self, key: int) -> Any:
+        """An article (key ≥ 0: its position) or a shared object (key < 0: ``-1 - position``)."""
+        found = self.articles() if key >= 0 else self.shared()
+        if found is None:
             raise LookupError("a page of a snapshot read after the snapshot's articles were let go")
-        return articles[position]
+        return found[key] if key >= 0 else found[-1 - key]
 
 
 class _Lazy:
@@ -158,10 +163,11 @@ def _restore(kind: type, state: dict[str, Any], offset: int, length: int) -> Any
 class _SnapshotPickler(pickle.Pickler):
     """Pickles articles and article pages as the fields read of each, and where in ``region`` the others went."""
 
-    def __init__(self, file: Any, region: Any, articles: list[Article]):
+    def __init__(self, file: Any, region: Any, articles: list[Article], shared: list[Any] = ()):
         super().__init__(file, protocol=5)
         self.region = region
         self.positions = {id(article): number for number, article in enumerate(articles)}
+        self.positions.update((id(value), -1 - number) for number, value in enumerate(shared))
         self.dispatch_table = {kind: self._article for kind in (Article, StoredArticle, SnapshotArticle)}
         self.dispatch_table[Page] = self._page
 
@@ -174,7 +180,7 @@ class _SnapshotPickler(pickle.Pickler):
         return (_restore, (SnapshotArticle, stub, *self._put(rest)))
 
     def _page(self, page: Page) -> Any:
-        if page.kind != "article":
+        if page.kind not in _LAZY_PAGE_KINDS:
             return page.__reduce_ex__(5)
         state = vars(page)
         stub = {name: value for name, value in state.items() if name not in _LAZY_PAGE_FIELDS}
@@ -191,6 +197,23 @@ class _SnapshotPickler(pickle.Pickler):
         return offset, blob.tell()
 
 
+def shared_values(pages: list[Page]) -> list[Any]:
+    """What the data of the lazy listing pages holds besides their own articles and place: their category, tag or
+    archive (with its articles) and their listing's links, kept once in the snapshot instead of in each page's
+    pickle. Every page of a listing holds them (5,000 home pages of 5,000 links each), and they stay the site's
+    very objects."""
+    shared: dict[int, Any] = {}
+    for page in pages:
+        if page.kind not in _LAZY_PAGE_KINDS or page.kind == "article":
+            continue
+        for value in page.data.values():
+            if isinstance(value, Pagination):
+                shared.setdefault(id(value.pages), value.pages)
+            elif not isinstance(value, (str, int, float, list)):
+                shared.setdefault(id(value), value)
+    return list(shared.values())
+
+
 def remember(
     cache: BuildCache, output_dir: Path, header: Header, articles: list[Article], site: Site, pages: list[Page]
 ) -> None:
@@ -203,11 +226,12 @@ def remember(
     pages = [page for page in pages if page.kind != "search-data"]
     index, site.search_index = site.search_index, None
     keys, blocks = getattr(index, "keys", []), getattr(index, "blocks", [])
-    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys, blocks)
+    shared = shared_values(pages)
+    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys, blocks, shared)
     try:
         with open(temporary, "wb") as file, tempfile.TemporaryFile(dir=target.parent) as region:
             pickle.dump(header, file, protocol=5)
-            _SnapshotPickler(file, region, articles).dump(snapshot)
+            _SnapshotPickler(file, region, articles, shared).dump(snapshot)
             region.seek(0)
             while chunk := region.read(1 << 20):
                 file.write(chunk)
@@ -240,9 +264,9 @@ def load(cache: BuildCache, output_dir: Path, frame: str, now: float, future: bo
             if not future and header.newest is not None and now < header.newest:
                 return None  # a build dated before the newest article (SOURCE_DATE_EPOCH)
             snapshot = pickle.load(file)
-            snapshot.articles = _Articles(snapshot.articles)
+            snapshot.articles, snapshot.shared = _Articles(snapshot.articles), _Articles(snapshot.shared)
             data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            region = _Region(data, file.tell(), weakref.ref(snapshot.articles))
+            region = _Region(data, file.tell(), weakref.ref(snapshot.articles), weakref.ref(snapshot.shared))
     except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
         return None
     for article in snapshot.articles:
