@@ -359,6 +359,8 @@ class OutputWriter:
             kept = {path: kept[path] for path in kept.keys() - files.keys()} if files else kept
             files.update(kept)
             self.stats.unchanged += len(kept)
+            if len(kept) == len(paths):
+                return []
         return [n for n, path in enumerate(paths) if path not in kept and not self.keep(path, source_of(n))]
 
     def _account(self, path: str, content_digest: str, size: int, staged: str, source: str) -> None:

@@ -184,7 +184,8 @@ class _SnapshotPickler(pickle.Pickler):
             return page.__reduce_ex__(5)
         state = vars(page)
         stub = {name: value for name, value in state.items() if name not in _LAZY_PAGE_FIELDS}
-        return (_restore, (SnapshotPage, stub, *self._put({name: state[name] for name in _LAZY_PAGE_FIELDS})))
+        stub["_lazy"] = self._put({name: state[name] for name in _LAZY_PAGE_FIELDS})
+        return (object.__new__, (SnapshotPage,), stub)  # made and filled in C: no Python call per page
 
     def _put(self, fields: dict[str, Any]) -> tuple[int, int]:
         """Write ``fields`` to the region, articles by position: (offset, length)."""
