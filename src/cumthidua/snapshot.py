@@ -161,7 +161,8 @@ def _restore(kind: type, state: dict[str, Any], offset: int, length: int) -> Any
 
 
 class _SnapshotPickler(pickle.Pickler):
-    """Pickles articles and article pages as the fields read of each, and where in ``region`` the others went."""
+    """Pickles articles and article and listing pages as the fields read of each, and where in ``region`` the
+    others went (articles and ``shared`` objects by position)."""
 
     def __init__(self, file: Any, region: Any, articles: list[Article], shared: list[Any] = ()):
         super().__init__(file, protocol=5)

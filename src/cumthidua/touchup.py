@@ -250,8 +250,8 @@ def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article])
                 modified[page.path] = article.updated or article.date
             else:
                 pages[index] = alias_page(site, article, page.path)
-    sitemaps = [_redated(page, modified) for page in pages if page.kind == "sitemap"]
     try:
+        sitemaps = [_redated(page, modified) for page in pages if page.kind == "sitemap"]
         return _splice(pages, [({"feed"}, feed_pages(site, ui)), ({"search", "search-data"}, search_pages(site, ui)),
                                ({"sitemap"}, sitemaps)])  # fmt: skip
     except LookupError:
