@@ -342,10 +342,13 @@ def test_the_pages_a_touch_up_makes_again_replace_their_runs_of_any_length():
 
     last = pages("home", "feed", "feed", "article", "search", "search-data", "search-data", "sitemap")
     feeds, search, sitemaps = pages("feed"), pages("search", "search-data", "search-data", "search-data"), []
-    runs = [({"feed"}, feeds), ({"search", "search-data"}, search), ({"sitemap"}, sitemaps)]
+    old_sitemaps: list[list[Page]] = []
+    runs = [({"feed"}, lambda old: feeds), ({"search", "search-data"}, lambda old: search),
+            ({"sitemap"}, lambda old: old_sitemaps.append(old) or sitemaps)]  # fmt: skip
     spliced = _splice(last, runs)
     assert spliced == [last[0], *feeds, last[3], *search]
+    assert old_sitemaps == [[last[7]]]  # each run's function is given the run's old pages
     with pytest.raises(LookupError):
-        _splice(pages("feed", "article", "feed"), [({"feed"}, feeds)])
+        _splice(pages("feed", "article", "feed"), [({"feed"}, lambda old: feeds)])
     with pytest.raises(LookupError):
-        _splice(pages("home"), [({"feed"}, feeds)])
+        _splice(pages("home"), [({"feed"}, lambda old: feeds)])

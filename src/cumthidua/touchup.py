@@ -26,6 +26,7 @@ import dataclasses
 import operator
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -251,9 +252,9 @@ def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article])
             else:
                 pages[index] = alias_page(site, article, page.path)
     try:
-        sitemaps = [_redated(page, modified) for page in pages if page.kind == "sitemap"]
-        return _splice(pages, [({"feed"}, feed_pages(site, ui)), ({"search", "search-data"}, search_pages(site, ui)),
-                               ({"sitemap"}, sitemaps)])  # fmt: skip
+        return _splice(pages, [({"feed"}, lambda old: feed_pages(site, ui)),
+                               ({"search", "search-data"}, lambda old: search_pages(site, ui)),
+                               ({"sitemap"}, lambda old: [_redated(page, modified) for page in old])])  # fmt: skip
     except LookupError:
         return None
 
@@ -267,8 +268,9 @@ def _redated(sitemap: Page, modified: dict[str, datetime | None]) -> Page:
     return sitemap_page(sitemap.path, sitemap.title, entries, sitemap.data["sitemaps"])
 
 
-def _splice(pages: list[Page], runs: list[tuple[set[str], list[Page]]]) -> list[Page]:
-    """Replace each run of pages of some kinds (portal_pages keeps each kind together) with its fresh pages.
+def _splice(pages: list[Page], runs: list[tuple[set[str], Callable[[list[Page]], list[Page]]]]) -> list[Page]:
+    """Replace each run of pages of some kinds (portal_pages keeps each kind together) with the pages its
+    function makes of the run's old ones.
 
     Found by the list's own scans (``index``, ``count``), not a test per page: a touch-up has 140,000."""
     kinds = [page.kind for page in pages]
@@ -279,7 +281,7 @@ def _splice(pages: list[Page], runs: list[tuple[set[str], list[Page]]]) -> list[
         begin = min(map(kinds.index, present), default=0)
         if not size or not all(kind in wanted for kind in kinds[begin : begin + size]):
             raise LookupError(f"pages of kinds {sorted(wanted)} are not one run")
-        spans.append((begin, begin + size, fresh))
+        spans.append((begin, begin + size, fresh(pages[begin : begin + size])))
     spliced: list[Page] = []
     start = 0
     for begin, end, fresh in sorted(spans, key=lambda span: span[0]):
