@@ -153,13 +153,6 @@ _with_lazy_fields(SnapshotArticle, _LAZY_ARTICLE_FIELDS)
 _with_lazy_fields(SnapshotPage, _LAZY_PAGE_FIELDS)
 
 
-def _restore(kind: type, state: dict[str, Any], offset: int, length: int) -> Any:
-    made = kind.__new__(kind)
-    made.__dict__.update(state)
-    made.__dict__["_lazy"] = (offset, length)
-    return made
-
-
 class _SnapshotPickler(pickle.Pickler):
     """Pickles articles and article and listing pages as the fields read of each, and where in ``region`` the
     others went (articles and ``shared`` objects by position)."""
@@ -177,8 +170,8 @@ class _SnapshotPickler(pickle.Pickler):
             article._fill()
         state = vars(article)  # only the fields named below are pickled: not a stored article's body or cache
         stub = {name: state[name] for name in _STUB_FIELDS if name in state}
-        rest = {name: state[name] for name in _LAZY_ARTICLE_FIELDS if name in state}
-        return (_restore, (SnapshotArticle, stub, *self._put(rest)))
+        stub["_lazy"] = self._put({name: state[name] for name in _LAZY_ARTICLE_FIELDS if name in state})
+        return (object.__new__, (SnapshotArticle,), stub)  # filled by StoredArticle.__setstate__: one short call
 
     def _page(self, page: Page) -> Any:
         if page.kind not in _LAZY_PAGE_KINDS:
