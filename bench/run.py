@@ -253,6 +253,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     binary = None if args.no_hugo or not args.hugo_site.is_dir() else hugo_binary()
+    if binary is None and not args.no_hugo:
+        why = "no hugo binary" if args.hugo_site.is_dir() else f"no Hugo site at {args.hugo_site} (see --hugo-site)"
+        print(f"Hugo is not run: {why}", file=sys.stderr)
     results: dict[int, tuple[Measures, Measures | None]] = {}
     for size in args.sizes:
         site = corpus(args.work, size)
@@ -265,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         write_corpus_article(site, size)
         results[size] = (ours, hugo)
     empty_trash(args.work)
-    print(f"cpu cores: {os.cpu_count()}, python {sys.version.split()[0]}, hugo: {binary or 'not found'}")
+    print(f"cpu cores: {os.cpu_count()}, python {sys.version.split()[0]}, hugo: {binary or 'not run'}")
     print(table(results))
     return 0
 
