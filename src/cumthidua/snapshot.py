@@ -170,16 +170,21 @@ class _SnapshotPickler(pickle.Pickler):
             article._fill()
         state = vars(article)  # only the fields named below are pickled: not a stored article's body or cache
         stub = {name: state[name] for name in _STUB_FIELDS if name in state}
-        stub["_lazy"] = self._put({name: state[name] for name in _LAZY_ARTICLE_FIELDS if name in state})
-        return (object.__new__, (SnapshotArticle,), stub)  # filled by StoredArticle.__setstate__: one short call
+        rest = {name: state[name] for name in _LAZY_ARTICLE_FIELDS if name in state}
+        return self._reduce_lazy(SnapshotArticle, stub, rest)  # filled by StoredArticle.__setstate__: one short call
 
     def _page(self, page: Page) -> Any:
         if page.kind not in _LAZY_PAGE_KINDS:
             return page.__reduce_ex__(5)
         state = vars(page)
         stub = {name: value for name, value in state.items() if name not in _LAZY_PAGE_FIELDS}
-        stub["_lazy"] = self._put({name: state[name] for name in _LAZY_PAGE_FIELDS})
-        return (object.__new__, (SnapshotPage,), stub)  # made and filled in C: no Python call per page
+        return self._reduce_lazy(SnapshotPage, stub, {name: state[name] for name in _LAZY_PAGE_FIELDS})  # filled in C
+
+    def _reduce_lazy(self, kind: type, stub: dict[str, Any], rest: dict[str, Any]) -> tuple:
+        """How a lazy object is pickled: made by ``object.__new__`` (no Python call) with ``stub`` as its state,
+        ``rest`` put in the region and ``_lazy`` saying where."""
+        stub["_lazy"] = self._put(rest)
+        return (object.__new__, (kind,), stub)
 
     def _put(self, fields: dict[str, Any]) -> tuple[int, int]:
         """Write ``fields`` to the region, articles by position: (offset, length)."""
