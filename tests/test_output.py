@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from conftest import SiteDir
-from cumthidua.output import STAGING, OutputWriter, files_not_in_place
+from cumthidua.output import MANIFEST, STAGING, OutputWriter, files_not_in_place, manifest_text
 from cumthidua.parallel import Background
 
 
@@ -213,3 +214,24 @@ def test_keeping_every_file_in_place_at_once_records_each_with_its_digest(tmp_pa
     assert writer.keep_many(paths, str) == []
     assert writer.files == {**last, "b/index.html": writer.files["b/index.html"]} and writer.files != last
     assert writer.stats.unchanged == 2 and [problem.path for problem in writer.problems] == ["b/index.html"]
+
+
+def test_a_rebuild_rewriting_a_few_files_writes_the_manifest_a_fresh_write_would(tmp_path: Path):
+    """A touch-up's manifest is the last one with the rewritten files' digests put in: byte for byte what writing
+    all its entries again gives, whatever the paths hold (quotes, commas, the first entry, "generator")."""
+    output, stamps = tmp_path / "public", tmp_path / "stamps.pickle"
+    paths = ["generator", 'a",b/index.html', 'x"a",b/index.html', "tin-tức/index.html", "z/index.html"]
+    writer = OutputWriter(output, stamps_file=stamps)
+    for path in paths:
+        writer.add(path, path.encode())
+    writer.commit()
+    for rewritten in (["generator"], ['a",b/index.html', "z/index.html"], ["tin-tức/index.html"], paths):
+        writer = OutputWriter(output, stamps_file=stamps)
+        for path in rewritten:
+            writer.add(path, f"{path} again, {len(rewritten)}".encode())
+        assert writer.keep_many([path for path in paths if path not in rewritten], str) == []
+        writer.commit()
+        manifest = (output / MANIFEST).read_bytes()
+        assert manifest == manifest_text(dict(sorted(writer.files.items())))
+        assert json.loads(manifest)["files"] == writer.files
+        assert all((output / path).read_bytes().startswith(path.encode()) for path in paths)
