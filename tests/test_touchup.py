@@ -12,6 +12,8 @@ import pytest
 
 from cumthidua import build as build_module
 from cumthidua.build import BuildRequest, build
+from cumthidua.cache import BuildCache
+from cumthidua.fingerprint import Fingerprinter
 from test_incremental import NOW, Site, output_files
 
 
@@ -352,3 +354,25 @@ def test_the_pages_a_touch_up_makes_again_replace_their_runs_of_any_length():
         _splice(pages("feed", "article", "feed"), [({"feed"}, lambda old: feeds)])
     with pytest.raises(LookupError):
         _splice(pages("home"), [({"feed"}, lambda old: feeds)])
+
+
+def test_pages_without_a_fingerprint_are_made_again_by_every_touch_up(
+    news: Site, full_loads: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page the cache has no fingerprint of (its data or template beyond the fingerprint) is rendered by each
+    touch-up, which learns which pages those are from the last build instead of reading every page's path."""
+    original = Fingerprinter.page_and_refs
+    monkeypatch.setattr(
+        Fingerprinter, "page_and_refs", lambda self, page: (None, ()) if page.kind == "tag" else original(self, page)
+    )
+    paths_read: list[int] = []
+    page_paths = BuildCache.page_paths
+    monkeypatch.setattr(BuildCache, "page_paths", lambda self, output: paths_read.append(1) or page_paths(self, output))
+    rebuild(news)
+    tag_page = news.root / "public/tu-khoa/ha-noi/index.html"
+    for title in ("Hội nghị giao ban lần hai", "Hội nghị giao ban lần ba"):
+        news.write("content/a.md", article(title, "2023-01-10T08:00:00+07:00", extra='slug: "hoi-nghi"\n'))
+        rebuild(news)
+        assert full_loads == [1] and not paths_read
+        assert title in tag_page.read_text("utf-8")
+        same_as_clean(news)

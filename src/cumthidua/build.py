@@ -306,7 +306,7 @@ def _stage_site(
     pages, renderer = prepared.pages, prepared.renderer
     assert renderer is not None
     links = LinkChecker(renderer.site.config.base_url)
-    refreshed = touchup.REFRESHED if prepared.reused is not None else frozenset()
+    refreshed = incremental.REFRESHED if prepared.reused is not None else frozenset()
     page_renderer = incremental.PageRenderer(
         renderer, cache, request.output_dir, request.jobs, prepared.structure, refreshed
     )

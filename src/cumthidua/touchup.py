@@ -43,7 +43,6 @@ from .site import article_page
 from .snapshot import Snapshot, load
 from .source import ContentFiles
 
-REFRESHED = frozenset({"feed", "search", "search-data", "sitemap"})  # kinds of page refresh_pages makes anew
 MAX_EDITS = 200  # more edited articles than this since the last full build: a full build (which resets them)
 _SITE_ASSIGNED = ("url", "category", "tag_terms")  # set by the site from the other fields
 _STRUCTURE = operator.attrgetter(
