@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from cumthidua import build as build_module
+from cumthidua import incremental
 from cumthidua.build import BuildRequest, build
 from cumthidua.cache import BuildCache
 from cumthidua.fingerprint import Fingerprinter
+from cumthidua.theme import default_theme_dir
 from test_incremental import NOW, Site, output_files
 
 
@@ -22,6 +24,9 @@ def article(
 ) -> str:
     head = f'title: "{title}"\ndate: "{date}"\ncategories: ["{category}"]\ntags: {tags}\n{extra}'
     return f"---\n{head}---\nNội dung của bài {title}.\n"
+
+
+SLUGS = ["hoi-nghi", "dai-hoi-mat-tran", "ngay-hoi-khu-dan-cu", "tong-ket-thi-dua"]  # of the news articles, by month
 
 
 @pytest.fixture
@@ -376,3 +381,34 @@ def test_pages_without_a_fingerprint_are_made_again_by_every_touch_up(
         assert full_loads == [1] and not paths_read
         assert title in tag_page.read_text("utf-8")
         same_as_clean(news)
+
+
+def test_a_template_edit_renders_the_pages_of_that_template_only_and_fingerprints_them_with_their_render(
+    news: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages of an edited template cannot keep their last fingerprint: they are rendered without being
+    fingerprinted first, the others are fingerprinted and kept; editing it back does the same."""
+    rebuild(news)
+    public = news.root / "public"
+    articles = {f"2023/0{n}/{slug}/index.html" for n, slug in enumerate(SLUGS, 1)}
+    looked_at: list[str] = []  # kinds of the pages fingerprinted before rendering
+    fingerprint = incremental._FingerprintTask.__call__
+    monkeypatch.setattr(
+        incremental._FingerprintTask,
+        "__call__",
+        lambda self, index: looked_at.append(self.pages[index].kind) or fingerprint(self, index),
+    )
+    original = (default_theme_dir() / "templates/article.html").read_text("utf-8")
+    edited = "<!-- mẫu đã sửa -->\n{% endblock %}".join(original.rsplit("{% endblock %}", 1))
+    for text in (edited, original):
+        before = {path: path.stat().st_mtime_ns for path in public.rglob("*") if path.is_file()}
+        looked_at.clear()
+        news.write("templates/article.html", text)
+        rebuild(news)
+        rewritten = {p.relative_to(public).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
+        assert rewritten - {".cumthidua-manifest.json"} == articles
+        assert "article" not in looked_at and "home" in looked_at
+        assert all(("mẫu đã sửa" in (public / path).read_text("utf-8")) == (text != original) for path in articles)
+        same_as_clean(news)
+    rebuild(news)  # and the next build keeps them all: their fingerprints were kept with their render
+    assert not [kind for kind in looked_at if kind == "article"]
