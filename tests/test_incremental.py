@@ -105,6 +105,13 @@ steps = st.one_of(
 )
 
 
+def edited_template(source: str, mark: str) -> str:
+    """The template with ``mark`` where the pages show it: in its last block (text after the blocks of a template
+    that extends another is not shown), else at its end."""
+    head, block_end, tail = source.rpartition("{% endblock %}")
+    return f"{head}{mark}\n{block_end}{tail}" if block_end else f"{source}\n{mark}\n"
+
+
 def apply(site: Site, step: tuple, counter: list[int]) -> None:
     kind = step[0]
     counter[0] += 1
@@ -136,7 +143,7 @@ def apply(site: Site, step: tuple, counter: list[int]) -> None:
             old.unlink()
         if step[1] is not None:
             original = (default_theme_dir() / "templates" / step[1]).read_text("utf-8")
-            site.write(f"templates/{step[1]}", original + f"\n<!-- bản sửa {counter[0]} -->\n")
+            site.write(f"templates/{step[1]}", edited_template(original, f"<!-- bản sửa {counter[0]} -->"))
     elif kind == "config":
         _, per_page, other_news, title = step
         site.write("site.yaml", f'title: "{title}"\nper_page: {per_page}\nother_news: {other_news}\n')

@@ -16,7 +16,7 @@ from cumthidua.build import BuildRequest, build
 from cumthidua.cache import BuildCache
 from cumthidua.fingerprint import Fingerprinter
 from cumthidua.theme import default_theme_dir
-from test_incremental import NOW, Site, output_files
+from test_incremental import NOW, Site, edited_template, output_files
 
 
 def article(
@@ -383,11 +383,12 @@ def test_pages_without_a_fingerprint_are_made_again_by_every_touch_up(
         same_as_clean(news)
 
 
-def test_a_template_edit_renders_the_pages_of_that_template_only_and_fingerprints_them_with_their_render(
-    news: Site, monkeypatch: pytest.MonkeyPatch
+def test_a_template_edit_reuses_the_site_and_renders_only_that_templates_pages(
+    news: Site, full_loads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The pages of an edited template cannot keep their last fingerprint: they are rendered without being
-    fingerprinted first, the others are fingerprinted and kept; editing it back does the same."""
+    """A template edit makes no page: the last site is reused. The pages of the edited template cannot keep their
+    last fingerprint: they are rendered without being fingerprinted first; the others are fingerprinted and kept.
+    Editing it back does the same, and the touch-ups after still reuse the site."""
     rebuild(news)
     public = news.root / "public"
     articles = {f"2023/0{n}/{slug}/index.html" for n, slug in enumerate(SLUGS, 1)}
@@ -399,16 +400,21 @@ def test_a_template_edit_renders_the_pages_of_that_template_only_and_fingerprint
         lambda self, index: looked_at.append(self.pages[index].kind) or fingerprint(self, index),
     )
     original = (default_theme_dir() / "templates/article.html").read_text("utf-8")
-    edited = "<!-- mẫu đã sửa -->\n{% endblock %}".join(original.rsplit("{% endblock %}", 1))
+    edited = edited_template(original, "<!-- mẫu đã sửa -->")
     for text in (edited, original):
         before = {path: path.stat().st_mtime_ns for path in public.rglob("*") if path.is_file()}
         looked_at.clear()
         news.write("templates/article.html", text)
         rebuild(news)
+        assert full_loads == [1]
         rewritten = {p.relative_to(public).as_posix() for p, mtime in before.items() if p.stat().st_mtime_ns != mtime}
         assert rewritten - {".cumthidua-manifest.json"} == articles
         assert "article" not in looked_at and "home" in looked_at
         assert all(("mẫu đã sửa" in (public / path).read_text("utf-8")) == (text != original) for path in articles)
         same_as_clean(news)
-    rebuild(news)  # and the next build keeps them all: their fingerprints were kept with their render
-    assert not [kind for kind in looked_at if kind == "article"]
+    touched_up: list[bool] = []
+    save = incremental.PageRenderer.save
+    monkeypatch.setattr(incremental.PageRenderer, "save", lambda self: touched_up.append(self.touched_up) or save(self))
+    touch_up_c(news)
+    assert full_loads == [1] and touched_up == [True]  # deciding for the pages showing c.md only
+    same_as_clean(news)

@@ -171,7 +171,7 @@ def prepare(
     diagnostics: Diagnostics,
     progress: Progress,
     cache: BuildCache | None,
-    frame: str | None,
+    frame: incremental.Frame | None,
     content: ContentFiles,
 ) -> Prepared:
     """Everything up to rendering: config, articles, site model, pages, templates.
@@ -227,7 +227,7 @@ def _reuse(
     ui: dict[str, str],
     options: BuildOptions,
     cache: BuildCache | None,
-    frame: str | None,
+    frame: incremental.Frame | None,
     content: ContentFiles,
 ) -> Prepared | None:
     """The last full build's site and pages with touch-up edits put in; None: assemble the site anew."""
@@ -244,7 +244,8 @@ def _reuse(
     if pages is None:
         return None
     cache.upcoming = last.header.upcoming
-    return Prepared(last.site, pages, last.articles, reused, last.header.structure)
+    structure = None if reused.templates_changed else last.header.structure  # other templates: another structure
+    return Prepared(last.site, pages, last.articles, reused, structure)
 
 
 def write_site(
@@ -306,7 +307,8 @@ def _stage_site(
     pages, renderer = prepared.pages, prepared.renderer
     assert renderer is not None
     links = LinkChecker(renderer.site.config.base_url)
-    refreshed = incremental.REFRESHED if prepared.reused is not None else frozenset()
+    touch_up = prepared.reused is not None and not prepared.reused.templates_changed
+    refreshed = incremental.REFRESHED if touch_up else frozenset()
     page_renderer = incremental.PageRenderer(
         renderer, cache, request.output_dir, request.jobs, prepared.structure, refreshed
     )
@@ -339,10 +341,10 @@ def stamps_file(request: BuildRequest, cache: BuildCache | None) -> Path | None:
     return cache.stamps_file(str(request.output_dir.resolve())) if cache is not None else None
 
 
-def input_folders(request: BuildRequest) -> list[Path]:
-    """Every folder a build reads besides the config file."""
-    theme = default_theme_dir()
-    return [request.content_dir, *template_dirs(request), theme / "static", request.site_root / "static"]
+def input_frame(request: BuildRequest) -> incremental.Frame | None:
+    """The digests of every input but the content files (see ``incremental.Frame``)."""
+    site_inputs = [request.config_file, default_theme_dir() / "static", request.site_root / "static"]
+    return incremental.input_frame(_request_key(request), site_inputs, template_dirs(request))
 
 
 def _request_key(request: BuildRequest) -> tuple:
@@ -369,7 +371,7 @@ def full_build(
     diagnostics: Diagnostics,
     progress: Progress,
     cache: BuildCache | None,
-    frame: str | None,
+    frame: incremental.Frame | None,
     content: ContentFiles,
     ahead: Background | None = None,
 ) -> BuildResult:
@@ -388,8 +390,11 @@ def full_build(
         last = incremental.LastBuild("", "", *counts, diagnostics.items, cache.upcoming, newest)
         incremental.remember_build(cache, request.output_dir, cache.inputs, last)
         if prepared.reused is not None:
-            token, edited = prepared.reused.snapshot.header.token, prepared.reused.edited_files
-            touchup.remember_listing(cache, request.output_dir, content, token, edited)
+            header = prepared.reused.snapshot.header
+            if prepared.reused.templates_changed and frame is not None and prepared.structure is not None:
+                header = replace(header, frame=frame, structure=prepared.structure)
+                snapshot.reframe(cache, request.output_dir, header)
+            touchup.remember_listing(cache, request.output_dir, content, header.token, prepared.reused.edited_files)
         else:
             remember_site(cache, request.output_dir, frame, prepared, newest, content)
     return result
@@ -398,7 +403,7 @@ def full_build(
 def remember_site(
     cache: BuildCache,
     output_dir: Path,
-    frame: str | None,
+    frame: incremental.Frame | None,
     prepared: Prepared,
     newest: float | None,
     content: ContentFiles,
@@ -481,7 +486,7 @@ def _build(request: BuildRequest, progress: Progress) -> BuildResult:
         content = content_files(request.content_dir)
         frame = None
         if cache is not None:
-            frame = incremental.input_digest(_request_key(request), request.config_file, input_folders(request)[1:])
+            frame = input_frame(request)
             cache.inputs = incremental.with_content(frame, content)  # every build records it, a cold one too
         result = unchanged_result(request, cache, ahead) or full_build(
             request, diagnostics, progress, cache, frame, content, ahead

@@ -751,11 +751,30 @@ def _newest_trusted_ns() -> int:
     return time.time_ns() - 2_000_000_000  # same-tick edits: see cache.RACY_SECONDS
 
 
-def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> str | None:
+@dataclass(frozen=True)
+class Frame:
+    """Digests of every input but the content files: the templates apart from the rest, as a template edit
+    leaves the site and its pages as they were (see ``touchup``)."""
+
+    site: str  # the tool, the request, the config file, the static files
+    templates: str  # the template folders
+
+    @property
+    def digest(self) -> str:
+        return digest_of((self.site, self.templates))
+
+
+def input_frame(request_key: Any, site_inputs: list[Path], template_folders: list[Path]) -> Frame | None:
+    """The :class:`Frame` of these inputs (files or folders); None when one is not trustworthy now."""
+    site, templates = input_digest(request_key, site_inputs), input_digest(None, template_folders)
+    return None if site is None or templates is None else Frame(site, templates)
+
+
+def input_digest(request_key: Any, paths: list[Path]) -> str | None:
     """Digest of the tool, the request and every input file's size and mtime; None when not trustworthy now."""
     newest_ns = _newest_trusted_ns()
     parts: list[Any] = [tool_key(), request_key]
-    for path in [config_file, *folders]:
+    for path in paths:
         if path.is_dir():
             states = _file_states(path, newest_ns)
             if states is None:
@@ -771,13 +790,13 @@ def input_digest(request_key: Any, config_file: Path, folders: list[Path]) -> st
     return digest_of(parts)
 
 
-def with_content(frame: str | None, content: ContentFiles) -> str | None:
-    """Digest of every input: ``frame`` (:func:`input_digest` of all but the content files) and the content files'
-    sizes and mtimes; None when one of them is not trustworthy now."""
+def with_content(frame: Frame | None, content: ContentFiles) -> str | None:
+    """Digest of every input: ``frame`` (all but the content files) and the content files' sizes and mtimes;
+    None when one of them is not trustworthy now."""
     stamps = content.stamps
     if frame is None or max(stamps.mtimes, default=0) >= _newest_trusted_ns():
         return None
-    return digest_of((frame, stamps.digest()))
+    return digest_of((frame.digest, stamps.digest()))
 
 
 LAST_BUILD = "last:"  # meta key of the LastBuild into an output folder, before the folder's resolved path

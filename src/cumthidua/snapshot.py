@@ -17,6 +17,7 @@ import io
 import mmap
 import os
 import pickle
+import shutil
 import tempfile
 import weakref
 from collections.abc import Iterable
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import STRUCTURE, BuildCache, StoredArticle
+from .incremental import Frame
 from .models import Article, Page, Pagination, Site
 
 
@@ -32,8 +34,8 @@ from .models import Article, Page, Pagination, Site
 class Header:
     """What a snapshot is valid for, read before the snapshot itself."""
 
-    frame: str  # incremental.input_digest of the request, the config, templates and static files
-    structure: str  # incremental.structure_key of the build that made it
+    frame: Frame  # of the build that made it: its request, config, static files and templates
+    structure: str  # incremental.structure_key of the build that made it (its templates included)
     upcoming: float | None  # when the earliest future-dated article comes due
     newest: float | None  # date of the newest published article: a build "before" it is not the same site
     token: str = field(default_factory=lambda: os.urandom(8).hex())  # this snapshot's and no other's
@@ -243,27 +245,47 @@ def remember(
         site.search_index = index
 
 
+def reframe(cache: BuildCache, output_dir: Path, header: Header) -> None:
+    """After a build that reused the snapshot with other templates: the same snapshot, for the new templates and
+    the structure key they give. Copied behind a new header (the region's offsets count from its start), so a
+    snapshot loaded earlier (``serve``) keeps reading the old file."""
+    target = cache.snapshot_file(str(output_dir.resolve()))
+    temporary = target.with_suffix(".tmp")
+    try:
+        with open(target, "rb") as old, open(temporary, "wb") as new:
+            if not isinstance(pickle.load(old), Header):
+                raise pickle.UnpicklingError("not a snapshot")
+            pickle.dump(header, new, protocol=5)
+            shutil.copyfileobj(old, new, 1 << 20)
+        os.replace(temporary, target)
+    except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+        temporary.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)  # better no snapshot than a stale one
+
+
 def forget(cache: BuildCache, output_dir: Path) -> None:
     """A full build that changed the structure but could not be remembered must not leave the old one behind."""
     cache.snapshot_file(str(output_dir.resolve())).unlink(missing_ok=True)
 
 
-def load(cache: BuildCache, output_dir: Path, frame: str, now: float, future: bool) -> Snapshot | None:
-    """The snapshot for ``output_dir`` when its header says it still describes this build's site."""
+def load(cache: BuildCache, output_dir: Path, frame: Frame, now: float, future: bool) -> Snapshot | None:
+    """The snapshot for ``output_dir`` when its header says it still describes this build's site: the same
+    inputs but the content files, the templates aside (they make no page; see ``touchup``)."""
     output = str(output_dir.resolve())
     last = cache.get_meta(STRUCTURE + output)
     try:
         with open(cache.snapshot_file(output), "rb") as file:
             header = pickle.load(file)
-            if not isinstance(header, Header) or header.frame != frame:
+            if not isinstance(header, Header) or not isinstance(header.frame, Frame) or header.frame.site != frame.site:
                 return None
-            if last is None or last[0] != header.structure:
+            if header.frame.templates == frame.templates and (last is None or last[0] != header.structure):
                 return None  # the pages' fingerprints in the cache belong to another structure
             if header.upcoming is not None and now >= header.upcoming:
                 return None  # an article comes due
             if not future and header.newest is not None and now < header.newest:
                 return None  # a build dated before the newest article (SOURCE_DATE_EPOCH)
             snapshot = pickle.load(file)
+            snapshot.header = header  # the file's: a later build may have put another in front (see reframe)
             snapshot.articles, snapshot.shared = _Articles(snapshot.articles), _Articles(snapshot.shared)
             data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
             region = _Region(data, file.tell(), weakref.ref(snapshot.articles), weakref.ref(snapshot.shared))

@@ -13,9 +13,13 @@ again only the pages that copy an article's fields instead of holding it:
 its own page and its aliases (title, summary), the feeds and the sitemap
 (``updated``) and the search files.
 
+A template edit makes no page and changes no article, so it reuses the
+snapshot too; then every page is looked at (its fingerprint), as in a full
+build, instead of only those showing an edited article.
+
 Anything else falls back to the full build: a file added, removed or with a
-problem, a changed non-display field, a config, template or static file
-edited, an article coming due, another version of the tool.
+problem, a changed non-display field, a config or static file edited, an
+article coming due, another version of the tool.
 ``tests/test_touchup.py`` and the equivalence tests of
 ``tests/test_incremental.py`` check both give the same bytes.
 """
@@ -35,7 +39,7 @@ from .cache import RACY_SECONDS, BuildCache, SourceEntry
 from .config import SiteConfig
 from .diagnostics import Diagnostics
 from .images import resolve_images
-from .incremental import DISPLAY_FIELDS, CacheWrites, _parse_file, _unpickle, parse_key
+from .incremental import DISPLAY_FIELDS, CacheWrites, Frame, _parse_file, _unpickle, parse_key
 from .models import Article, Page
 from .portal import alias_page, feed_pages, sitemap_page
 from .search import search_pages
@@ -81,12 +85,13 @@ class Reused:
     snapshot: Snapshot
     edited: list[Article]  # the snapshot's articles whose fields were replaced with their file's
     edited_files: dict[str, str]  # their files: path → digest (see Listing)
+    templates_changed: bool = False  # since the snapshot: every page is looked at (its fingerprint), not a few
 
 
 def reuse(
     cache: BuildCache,
     folders: tuple[Path, Path, list[Path]],
-    frame: str | None,
+    frame: Frame | None,
     files: ContentFiles,
     config: SiteConfig,
     now: float,
@@ -131,7 +136,8 @@ def reuse(
         return None
     for relative, new in replacements.items():
         _put_in_place(by_source[relative], new)
-    return Reused(snapshot, [by_source[relative] for relative in edited], edited_files)
+    templates_changed = snapshot.header.frame.templates != frame.templates
+    return Reused(snapshot, [by_source[relative] for relative in edited], edited_files, templates_changed)
 
 
 Changed = tuple[list[tuple[Path, str]], dict[str, SourceEntry], dict[str, str]]
