@@ -91,6 +91,16 @@ def test_verbose_shows_each_stage_and_the_summary(site: SiteDir) -> None:
     assert "→ public" in result.stdout
 
 
+def test_verbose_names_the_stages_of_a_rebuild_that_reuses_the_last_site(site: SiteDir) -> None:
+    site.article("tin.md", "Tin", slug="tin")
+    site.run("build", check=True)
+    site.article("tin.md", "Tin đã sửa", slug="tin")
+    result = site.run("build", "--verbose", check=True)
+    for stage in ("loading the last build's site", "finding the pages to render", "rendering pages"):
+        assert stage in result.stdout
+    assert "reading articles" not in result.stdout
+
+
 def test_quiet_and_verbose_together_are_refused(site: SiteDir) -> None:
     result = site.run("build", "--quiet", "--verbose")
     assert result.returncode == 2

@@ -186,7 +186,7 @@ def prepare(
         config = replace(config, base_url=base_url)
     ui = ui_strings(config.language)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
-    made = _reuse(request, config, ui, options, cache, frame, content)
+    made = _reuse(request, config, ui, options, cache, frame, content, progress)
     if made is None:
         made = _assemble(request, config, ui, options, diagnostics, progress, cache, content)
     from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
@@ -229,10 +229,13 @@ def _reuse(
     cache: BuildCache | None,
     frame: incremental.Frame | None,
     content: ContentFiles,
+    progress: Progress = no_progress,
 ) -> Prepared | None:
     """The last full build's site and pages with touch-up edits put in; None: assemble the site anew."""
     if cache is None or request.clean:
         return None
+    if cache.snapshot_file(str(request.output_dir.resolve())).is_file():
+        progress("reuse", 0, 1)
     now = options.now.timestamp()
     folders = (request.output_dir, request.content_dir, static_dirs(request))
     reused = touchup.reuse(cache, folders, frame, content, config, now, request.future)

@@ -27,8 +27,10 @@ _STYLES = {"error": "1;31", "warning": "1;33", "ok": "32", "dim": "2"}
 _STAGE_NAMES = {
     "wait": "waiting for another build of this site to end",
     "config": "reading site.yaml",
+    "reuse": "loading the last build's site",
     "read": "reading articles",
     "assemble": "assembling the site",
+    "decide": "finding the pages to render",
     "render": "rendering pages",
     "write": "writing files",
 }

@@ -541,6 +541,8 @@ class PageRenderer:
         """Keep unchanged pages, render the others; yields each rendered page for the link check.
 
         ``links``: makes the resolver that checks the rendered pages' links, given every page's output file."""
+        if progress is not None:
+            progress("decide", 0, 1)
         self.outputs = output_files(map(_PATH, pages))
         self._outputs_key = None
         self._pages, self._source_of = pages, source_of
