@@ -13,7 +13,7 @@ import pytest
 from cumthidua import build as build_module
 from cumthidua import incremental
 from cumthidua.build import BuildRequest, build
-from cumthidua.cache import BuildCache
+from cumthidua.cache import STRUCTURE, BuildCache, open_cache
 from cumthidua.fingerprint import Fingerprinter
 from cumthidua.theme import default_theme_dir
 from test_incremental import NOW, Site, edited_template, output_files
@@ -383,6 +383,18 @@ def test_pages_without_a_fingerprint_are_made_again_by_every_touch_up(
         same_as_clean(news)
 
 
+def structure_of(site: Site, output: Path) -> str:
+    """The structure key the last build into ``output`` recorded (built into first when it is not there)."""
+    if not output.exists():
+        assert build(BuildRequest(site.content, output, now=NOW)).ok
+    cache = open_cache(site.root)
+    assert cache is not None
+    try:
+        return cache.get_meta(STRUCTURE + str(output.resolve()))[0]
+    finally:
+        cache.close()
+
+
 def test_a_template_edit_reuses_the_site_and_renders_only_that_templates_pages(
     news: Site, full_loads: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -412,6 +424,8 @@ def test_a_template_edit_reuses_the_site_and_renders_only_that_templates_pages(
         assert "article" not in looked_at and "home" in looked_at
         assert all(("mẫu đã sửa" in (public / path).read_text("utf-8")) == (text != original) for path in articles)
         same_as_clean(news)
+        assembled = news.root / f"assembled-{len(text)}"  # a first build into it: a full one
+        assert structure_of(news, public) == structure_of(news, assembled) and full_loads.pop() == 1
     touched_up: list[bool] = []
     save = incremental.PageRenderer.save
     monkeypatch.setattr(incremental.PageRenderer, "save", lambda self: touched_up.append(self.touched_up) or save(self))

@@ -159,6 +159,7 @@ class Prepared:
     articles: list[Article]  # every article read, published or not
     reused: touchup.Reused | None = None  # the last full build's site, with touch-up edits put in (see touchup)
     structure: str | None = None  # incremental.structure_key: known when reused, else worked out by write_site
+    site_digest: str | None = None  # incremental.site_structure: known when reused, else worked out by write_site
     renderer: Renderer | None = None  # set last, by prepare
 
 
@@ -248,7 +249,7 @@ def _reuse(
         return None
     cache.upcoming = last.header.upcoming
     structure = None if reused.templates_changed else last.header.structure  # other templates: another structure
-    return Prepared(last.site, pages, last.articles, reused, structure)
+    return Prepared(last.site, pages, last.articles, reused, structure, last.header.site_digest)
 
 
 def write_site(
@@ -313,9 +314,9 @@ def _stage_site(
     touch_up = prepared.reused is not None and not prepared.reused.templates_changed
     refreshed = incremental.REFRESHED if touch_up else frozenset()
     page_renderer = incremental.PageRenderer(
-        renderer, cache, request.output_dir, request.jobs, prepared.structure, refreshed
+        renderer, cache, request.output_dir, request.jobs, prepared.structure, refreshed, prepared.site_digest
     )
-    prepared.structure = page_renderer.structure
+    prepared.structure, prepared.site_digest = page_renderer.structure, page_renderer.site_digest
     config_file = str(request.config_file)
     writer_source = lambda page: page.source or config_file  # noqa: E731
     assets = asset_files(request)
@@ -416,7 +417,7 @@ def remember_site(
     if frame is None or prepared.structure is None:
         snapshot.forget(cache, output_dir)
         return
-    header = snapshot.Header(frame, prepared.structure, cache.upcoming, newest)
+    header = snapshot.Header(frame, prepared.structure, cache.upcoming, newest, prepared.site_digest)
     snapshot.remember(cache, output_dir, header, prepared.articles, prepared.site, prepared.pages)
     touchup.remember_listing(cache, output_dir, content, header.token, {})
 

@@ -287,18 +287,25 @@ _STRUCTURE_FIELDS = operator.attrgetter(
 )
 
 
-def structure_key(site: Site, context: Any) -> str:
+def structure_key(site_structure: str, context: Any) -> str:
     """Digest of everything but the articles' display fields: which pages exist and what else they hold.
 
     Two builds with the same key make the same pages from the same data, except for the articles whose
-    file changed; ``context`` covers the tool, the config, the UI strings and the templates.
+    file changed; ``site_structure`` (:func:`site_structure`) covers the site, ``context`` the tool, the config,
+    the UI strings and the templates.
     """
+    return digest_of((context, site_structure))
+
+
+def site_structure(site: Site) -> str:
+    """Digest of the site's categories and tags and of every article's fields but its display ones: kept with the
+    snapshot, so a template edit that reuses the site need not read every article again for it."""
     terms = [tuple(vars(term).values()) for term in [*site.categories, *site.tags]]
     rows = [
         (_STRUCTURE_FIELDS(article), article.category and article.category.slug, [t.slug for t in article.tag_terms])
         for article in site.articles
     ]
-    return digest_of((context, terms, rows))
+    return digest_of((terms, rows))
 
 
 _SOURCE, _DIGEST, _PATH = operator.attrgetter("source"), operator.attrgetter("digest"), operator.attrgetter("path")
@@ -368,9 +375,11 @@ class PageRenderer:
         jobs: int | None = None,
         structure: str | None = None,
         refreshed: frozenset[str] = frozenset(),
+        site_digest: str | None = None,
     ):
-        """``structure``: the site's structure key when the caller knows it, else it is worked out;
-        ``refreshed``: for a touch-up (see ``touchup``), the kinds of page it made again, else empty."""
+        """``structure``: the site's structure key when the caller knows it, else it is worked out (from
+        ``site_digest``, the site's :func:`site_structure`, when known); ``refreshed``: for a touch-up (see
+        ``touchup``), the kinds of page it made again, else empty."""
         self.renderer = renderer
         self.cache = cache
         self.output_key = str(output_dir.resolve())
@@ -385,6 +394,7 @@ class PageRenderer:
         self._pages: list[Page] = []  # the pages and their sources (see run), for kept_links
         self._source_of: Callable[[Page], str] = lambda page: page.source or ""
         self.structure = structure
+        self.site_digest = site_digest
         self.refreshed = refreshed
         self.touched_up = False  # decided page by page for the pages that may have changed only
         if cache is not None:
@@ -396,7 +406,11 @@ class PageRenderer:
         context_key = digest_of((tool_key(), config_key, sorted(self.renderer.ui.items())))
         templates = template_infos(self.renderer, self.cache)
         if self.structure is None:
-            self.structure = structure_key(site, (context_key, sorted((k, v.digest) for k, v in templates.items())))
+            if self.site_digest is None:
+                self.site_digest = site_structure(site)
+            self.structure = structure_key(
+                self.site_digest, (context_key, sorted((k, v.digest) for k, v in templates.items()))
+            )
         self.digests = ArticleDigests.of(site.articles, self._last_digests())
         return Fingerprinter(context_key, config_key, templates, self.renderer.env.globals)
 

@@ -38,6 +38,7 @@ class Header:
     structure: str  # incremental.structure_key of the build that made it (its templates included)
     upcoming: float | None  # when the earliest future-dated article comes due
     newest: float | None  # date of the newest published article: a build "before" it is not the same site
+    site_digest: str | None = None  # incremental.site_structure of its site
     token: str = field(default_factory=lambda: os.urandom(8).hex())  # this snapshot's and no other's
 
 
