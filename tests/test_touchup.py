@@ -432,3 +432,17 @@ def test_a_template_edit_reuses_the_site_and_renders_only_that_templates_pages(
     touch_up_c(news)
     assert full_loads == [1] and touched_up == [True]  # deciding for the pages showing c.md only
     same_as_clean(news)
+
+
+def test_a_template_saved_just_before_the_build_still_reuses_the_site(news: Site, full_loads: list[int]) -> None:
+    """A template saved in the tick the build starts has no trustworthy digest: the site is reused all the same,
+    every page decided by its fingerprint (which reads the template itself), and the next build does it again."""
+    rebuild(news)
+    original = (default_theme_dir() / "templates/article.html").read_text("utf-8")
+    page = news.root / "public/2023/01/hoi-nghi/index.html"
+    for number in (1, 2):
+        news.write("templates/article.html", edited_template(original, f"<!-- mẫu mới {number} -->"), fresh=True)
+        rebuild(news)
+        assert full_loads == [1]
+        assert f"mẫu mới {number}" in page.read_text("utf-8")
+        same_as_clean(news)

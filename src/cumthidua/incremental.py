@@ -773,17 +773,24 @@ class Frame:
     leaves the site and its pages as they were (see ``touchup``)."""
 
     site: str  # the tool, the request, the config file, the static files
-    templates: str  # the template folders
+    templates: str | None  # the template folders; None: one just saved (an edit in the same tick could hide)
 
     @property
-    def digest(self) -> str:
-        return digest_of((self.site, self.templates))
+    def digest(self) -> str | None:
+        """Of every input but the content files; None when the templates' is not known."""
+        return None if self.templates is None else digest_of((self.site, self.templates))
+
+    def same_templates(self, other: Frame) -> bool:
+        """Whether the templates are known to be those of ``other``."""
+        return self.templates is not None and self.templates == other.templates
 
 
 def input_frame(request_key: Any, site_inputs: list[Path], template_folders: list[Path]) -> Frame | None:
-    """The :class:`Frame` of these inputs (files or folders); None when one is not trustworthy now."""
-    site, templates = input_digest(request_key, site_inputs), input_digest(None, template_folders)
-    return None if site is None or templates is None else Frame(site, templates)
+    """The :class:`Frame` of these inputs (files or folders); None when one of ``site_inputs`` is not trustworthy
+    now. A template just saved leaves its digest unknown: the site is still the last one (the bench edits a
+    template and builds at once)."""
+    site = input_digest(request_key, site_inputs)
+    return None if site is None else Frame(site, input_digest(None, template_folders))
 
 
 def input_digest(request_key: Any, paths: list[Path]) -> str | None:
@@ -810,7 +817,7 @@ def with_content(frame: Frame | None, content: ContentFiles) -> str | None:
     """Digest of every input: ``frame`` (all but the content files) and the content files' sizes and mtimes;
     None when one of them is not trustworthy now."""
     stamps = content.stamps
-    if frame is None or max(stamps.mtimes, default=0) >= _newest_trusted_ns():
+    if frame is None or frame.digest is None or max(stamps.mtimes, default=0) >= _newest_trusted_ns():
         return None
     return digest_of((frame.digest, stamps.digest()))
 

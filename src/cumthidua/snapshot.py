@@ -279,7 +279,7 @@ def load(cache: BuildCache, output_dir: Path, frame: Frame, now: float, future: 
             header = pickle.load(file)
             if not isinstance(header, Header) or not isinstance(header.frame, Frame) or header.frame.site != frame.site:
                 return None
-            if header.frame.templates == frame.templates and (last is None or last[0] != header.structure):
+            if header.frame.same_templates(frame) and (last is None or last[0] != header.structure):
                 return None  # the pages' fingerprints in the cache belong to another structure
             if header.upcoming is not None and now >= header.upcoming:
                 return None  # an article comes due

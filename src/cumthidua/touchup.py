@@ -136,7 +136,7 @@ def reuse(
         return None
     for relative, new in replacements.items():
         _put_in_place(by_source[relative], new)
-    templates_changed = snapshot.header.frame.templates != frame.templates
+    templates_changed = not snapshot.header.frame.same_templates(frame)
     return Reused(snapshot, [by_source[relative] for relative in edited], edited_files, templates_changed)
 
 
