@@ -427,13 +427,20 @@ class PageRenderer:
         last = self._last_digests()
         return None if last is None else self.digests.changed_since(last)
 
+    def _last_pages(self) -> tuple[str | None, LastPages | None]:
+        """The structure key of the last build into this output and what it recorded of its pages (see
+        :class:`LastPages`); (None, None) for a cache of an older version."""
+        assert self.cache is not None
+        last = self.cache.get_meta(STRUCTURE + self.output_key)
+        if last is None or len(last) < 3 or not isinstance(last[2], LastPages):
+            return None, None
+        return last[0], last[2]
+
     def _changed_templates(self) -> set[str]:
         """The templates whose digest is not the one the last build recorded: their pages' fingerprints cannot be
         their last ones."""
-        assert self.cache is not None
-        last = self.cache.get_meta(STRUCTURE + self.output_key)
-        recorded = last[2] if last is not None and len(last) > 2 else None
-        if not isinstance(recorded, LastPages):
+        _, recorded = self._last_pages()
+        if recorded is None:
             return set()
         templates = self.fingerprinter.templates
         return {name for name, info in templates.items() if recorded.templates.get(name) != info.digest}
@@ -537,9 +544,8 @@ class PageRenderer:
         """The output paths of this build the cache has no fingerprint of: as the last build recorded them when
         it had the same pages, else found by reading every path the cache has."""
         assert self.cache is not None
-        last = self.cache.get_meta(STRUCTURE + self.output_key)
-        recorded = last[2] if last is not None and len(last) > 2 and last[0] == self.structure else None
-        if isinstance(recorded, LastPages) and recorded.outputs == self._outputs_digest():
+        structure, recorded = self._last_pages()
+        if recorded is not None and structure == self.structure and recorded.outputs == self._outputs_digest():
             return recorded.missing
         return position.keys() - self.cache.page_paths(self.output_key)
 

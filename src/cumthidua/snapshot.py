@@ -246,6 +246,11 @@ def remember(
         site.search_index = index
 
 
+# What reading a snapshot file of another version, a damaged one or none raises.
+_UNREADABLE = (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError,
+               TypeError)  # fmt: skip
+
+
 def reframe(cache: BuildCache, output_dir: Path, header: Header) -> None:
     """After a build that reused the snapshot with other templates: the same snapshot, for the new templates and
     the structure key they give. Copied behind a new header (the region's offsets count from its start), so a
@@ -259,7 +264,7 @@ def reframe(cache: BuildCache, output_dir: Path, header: Header) -> None:
             pickle.dump(header, new, protocol=5)
             shutil.copyfileobj(old, new, 1 << 20)
         os.replace(temporary, target)
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+    except _UNREADABLE:
         temporary.unlink(missing_ok=True)
         target.unlink(missing_ok=True)  # better no snapshot than a stale one
 
@@ -290,7 +295,7 @@ def load(cache: BuildCache, output_dir: Path, frame: Frame, now: float, future: 
             snapshot.articles, snapshot.shared = _Articles(snapshot.articles), _Articles(snapshot.shared)
             data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
             region = _Region(data, file.tell(), weakref.ref(snapshot.articles), weakref.ref(snapshot.shared))
-    except (OSError, EOFError, ValueError, pickle.UnpicklingError, AttributeError, ImportError, IndexError, TypeError):
+    except _UNREADABLE:
         return None
     for article in snapshot.articles:
         state = article.__dict__
