@@ -277,6 +277,29 @@ def test_ctrl_c_stops_a_build_with_one_line_and_no_traceback(site: SiteDir):
     assert site.run("build").returncode == 0  # and the next build goes through
 
 
+def test_ctrl_c_while_the_command_still_loads_says_so_in_one_line(site: SiteDir):
+    """Ctrl-C in the first half second, while Python imports the generator, used to print a traceback of the
+    import. Made certain here: the import of PyYAML is what raises it."""
+    stop_at_import = (
+        "import builtins\n"
+        "real_import = builtins.__import__\n"
+        "def stopping(name, *args, **kwargs):\n"
+        "    if name == 'yaml':\n"
+        "        raise KeyboardInterrupt\n"
+        "    return real_import(name, *args, **kwargs)\n"
+        "builtins.__import__ = stopping\n"
+        "import runpy\n"
+        "runpy.run_module('cumthidua', run_name='__main__')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "NO_COLOR": "1"}
+    process = subprocess.run(
+        [sys.executable, "-c", stop_at_import, "build"], cwd=site.root, env=env, capture_output=True, text=True
+    )
+    assert process.returncode == 130
+    assert process.stderr == "cumthidua: interrupted\n"
+    assert not site.output.exists()
+
+
 def test_two_builds_of_one_site_at_once_both_succeed_one_after_the_other(site: SiteDir):
     """``build`` run while another build (or ``serve``) writes the same output waits for it, then finds
     nothing to do, where the two used to stage over each other and refuse each other's files."""

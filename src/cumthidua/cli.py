@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
+from . import INTERRUPTED, __version__
 from .build import BuildRequest, BuildResult, build
 from .console import Console, build_summary, error_count
 from .diagnostics import Diagnostics, UsageError, display_path
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         console.error(f"cumthidua: error: {exc}")
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("cumthidua: interrupted", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     return EXIT_USAGE
 
