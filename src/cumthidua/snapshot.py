@@ -170,12 +170,12 @@ class _SnapshotPickler(pickle.Pickler):
     """Pickles articles and article and listing pages as the fields read of each, and where in ``region`` the
     others went (articles and ``shared`` objects by position)."""
 
-    def __init__(self, file: Any, region: Any, articles: list[Article], shared: list[Any] = (), mapped: Any = None):
+    def __init__(self, file: Any, region: Any, snapshot: Snapshot):
         super().__init__(file, protocol=5)
         self.region = region
-        self.mapped = _Region() if mapped is None else mapped  # what each lazy object's ``_region`` loads as
-        self.positions = {id(article): number for number, article in enumerate(articles)}
-        self.positions.update((id(value), -1 - number) for number, value in enumerate(shared))
+        self.mapped = snapshot.region  # what each lazy object's ``_region`` loads as
+        self.positions = {id(article): number for number, article in enumerate(snapshot.articles)}
+        self.positions.update((id(value), -1 - number) for number, value in enumerate(snapshot.shared))
         self.dispatch_table = {kind: self._article for kind in (Article, StoredArticle, SnapshotArticle)}
         self.dispatch_table[Page] = self._page
 
@@ -242,12 +242,11 @@ def remember(
     index, site.search_index = site.search_index, None
     keys, blocks = getattr(index, "keys", []), getattr(index, "blocks", [])
     shared = shared_values(pages)
-    mapped = _Region()
-    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys, blocks, shared, mapped)
+    snapshot = Snapshot(header, articles, site, pages, copying_pages(pages), keys, blocks, shared, _Region())
     try:
         with open(temporary, "wb") as file, tempfile.TemporaryFile(dir=target.parent) as region:
             pickle.dump(header, file, protocol=5)
-            _SnapshotPickler(file, region, articles, shared, mapped).dump(snapshot)
+            _SnapshotPickler(file, region, snapshot).dump(snapshot)
             region.seek(0)
             while chunk := region.read(1 << 20):
                 file.write(chunk)
