@@ -5,6 +5,7 @@ import sys
 __version__ = "0.1.0"
 
 INTERRUPTED = "cumthidua: interrupted"  # what Ctrl-C prints, whenever it comes
+EXIT_INTERRUPTED = 130  # and the exit status, as a shell gives a command stopped by SIGINT
 
 
 def run() -> None:
@@ -14,5 +15,5 @@ def run() -> None:
         from .cli import run as run_command
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
     run_command()

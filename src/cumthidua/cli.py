@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import INTERRUPTED, __version__
+from . import EXIT_INTERRUPTED, INTERRUPTED, __version__
 from .build import BuildRequest, BuildResult, build
 from .console import Console, build_summary, error_count
 from .diagnostics import Diagnostics, UsageError, display_path
@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return EXIT_USAGE
 
 
