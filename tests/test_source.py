@@ -23,7 +23,8 @@ def test_content_files_lists_articles_at_any_depth_in_path_order_without_hidden_
     tmp_path: Path,
 ) -> None:
     content = tmp_path / "content"
-    for relative in ["b.md", "a/z.yaml", "a/b/c.md", "a/b/c.md~", "a/.#c.md", "_draft.md", ".hidden/x.md", "a/n.txt"]:
+    names = ["b.md", "a/z.yaml", "a/b/c.md", "a/b/c.md~", "a/.#c.md", "_draft.md", ".hidden/x.md", "a/n.txt"]
+    for relative in [*names, "a0.md", "a.md", "a-b.md"]:  # around the folder a/ in the order of full paths
         (content / relative).parent.mkdir(parents=True, exist_ok=True)
         (content / relative).write_text("x", "utf-8")
     elsewhere = tmp_path / "elsewhere"
@@ -33,6 +34,7 @@ def test_content_files_lists_articles_at_any_depth_in_path_order_without_hidden_
     (content / "linked-file.md").symlink_to(elsewhere / "linked.md")
     (content / "broken-link.md").symlink_to(tmp_path / "missing.md")
     listed = content_files(content)
-    assert [relative for relative, _, _ in listed] == ["a/b/c.md", "a/z.yaml", "b.md", "linked-file.md"]
-    assert [path for _, path, _ in listed][0] == str(content / "a/b/c.md")
-    assert listed[3][2].st_size == 1  # the linked file's own stat
+    assert listed.relatives == sorted(listed.relatives)
+    assert listed.relatives == ["a-b.md", "a.md", "a/b/c.md", "a/z.yaml", "a0.md", "b.md", "linked-file.md"]
+    assert [path for _, path, _, _ in listed][2] == str(content / "a/b/c.md")
+    assert listed.sizes[-1] == 1  # the linked file's own stat

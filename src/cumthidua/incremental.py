@@ -109,14 +109,14 @@ def load_articles(
 
     ``files``: the content files (``source.content_files``) when the build has listed them already."""
     files = content_files(content_dir) if files is None else files
-    listed = [(relative, Path(path), info) for relative, path, info in files if has_utf8_name(Path(path), diagnostics)]
-    relatives = [relative for relative, _, _ in listed]
+    listed = [(relative, Path(path), size, mtime) for relative, path, size, mtime in files]
+    listed = [file for file in listed if has_utf8_name(file[1], diagnostics)]
     entries = cache.sources(parse_key(config)) if cache is not None else {}
     found: dict[str, Article] = {}
     todo: list[tuple[Path, str | None]] = []
-    for relative, path, info in listed:
+    for relative, path, size, mtime_ns in listed:
         entry = entries.get(relative)
-        if entry is not None and entry.matches(info.st_size, info.st_mtime_ns):
+        if entry is not None and entry.matches(size, mtime_ns):
             found[relative] = _unpickle(entry.article, cache)
             continue
         todo.append((path, entry.digest if entry is not None else None))
@@ -141,7 +141,7 @@ def load_articles(
             found[result.relative] = writes.parsed(result)
     if writes is not None:
         writes.flush()
-        present = set(relatives)
+        present = {relative for relative, *_ in listed}
         writes.cache.forget_sources(forget + [relative for relative in entries if relative not in present])
     return [found[relative] for relative in sorted(found)]
 

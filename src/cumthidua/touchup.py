@@ -154,7 +154,7 @@ def _changed_since_listing(cache: BuildCache, key: str, files: ContentFiles, lis
     if sizes != listing.sizes or mtimes != listing.mtimes:
         stamps = zip(sizes, listing.sizes, mtimes, listing.mtimes, strict=True)
         positions = [n for n, (size, last_size, mtime, last) in enumerate(stamps) if size != last_size or mtime != last]
-        changed = [(Path(files[n][1]), files[n][0]) for n in positions]
+        changed = [(Path(files.path(files.relatives[n])), files.relatives[n]) for n in positions]
     states = cache.source_states(key, [relative for _, relative in changed])
     if states is None or len(states) != len(changed):
         return None  # a file the cache lost: the full build reads it
@@ -164,16 +164,16 @@ def _changed_since_listing(cache: BuildCache, key: str, files: ContentFiles, lis
 def _changed_since_cached(cache: BuildCache, key: str, files: ContentFiles, by_source: dict) -> Changed | None:
     """:data:`Changed`, from the cache's entry of every file (no listing: the first touch-up after an upgrade)."""
     states = cache.source_states(key)
-    if states is None or len(files) != len(by_source) or not all(relative in by_source for relative, _, _ in files):
+    if states is None or len(files) != len(by_source) or not all(map(by_source.__contains__, files.relatives)):
         return None  # a file added, removed or renamed
     changed = []
-    for relative, path, info in files:
+    for relative, path, size, mtime_ns in files:
         entry = states.get(relative)
         if entry is None:
             return None
-        if not entry.matches(info.st_size, info.st_mtime_ns):
+        if not entry.matches(size, mtime_ns):
             changed.append((Path(path), relative))
-    digests = {relative: states[relative].digest for relative, _, _ in files}
+    digests = {relative: states[relative].digest for relative in files.relatives}
     edited = {relative: digest for relative, digest in digests.items() if digest != by_source[relative].digest}
     return changed, states, edited
 
