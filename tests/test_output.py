@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import partial
 from pathlib import Path
 
 from conftest import SiteDir
@@ -124,7 +125,7 @@ def test_files_looked_at_ahead_stand_for_each_files_own_look(tmp_path: Path):
     (output / "a/index.html").unlink()
     (output / "b/index.html").unlink()
     (output / "b/index.html").symlink_to(output / "c/index.html")
-    found = Background(files_not_in_place, output).result()
+    found = Background(partial(files_not_in_place, output)).result()
     assert found is not None and found[1] == {"a/index.html", "b/index.html"}
     writer = OutputWriter(output)
     writer.trust(found)
@@ -149,7 +150,7 @@ def test_keeping_many_files_at_once_keeps_what_one_by_one_would(tmp_path: Path):
     for trusted in (True, False):
         writer = OutputWriter(output)
         if trusted:
-            writer.trust(Background(files_not_in_place, output).result())
+            writer.trust(Background(partial(files_not_in_place, output)).result())
         writer.add("c/index.html", b"c/index.html", "c.md")
         assert writer.keep_many(paths, lambda n: f"source {n}") == [1, 3, 4]
         assert set(writer.files) == {"a/index.html", "c/index.html"}
@@ -184,18 +185,18 @@ def test_stamps_follow_rewritten_files_and_notice_files_edited_by_hand(tmp_path:
     writer.add("b/index.html", b"B, rewritten")  # the others kept: the same set of files
     assert writer.keep_many(["a/index.html", "c/index.html"], str) == []
     writer.commit()
-    found = Background(files_not_in_place, output, stamps).result()
+    found = Background(partial(files_not_in_place, output, stamps)).result()
     assert found is not None and found[1] == frozenset()  # b's new stamp was taken, a's and c's carried over
     (output / "c/index.html").write_bytes(b"c, by hand")
-    assert Background(files_not_in_place, output, stamps).result()[1] == {"c/index.html"}
+    assert Background(partial(files_not_in_place, output, stamps)).result()[1] == {"c/index.html"}
     writer = OutputWriter(output, stamps_file=stamps)  # now another set of files
     writer.add("c/index.html", b"c again")
     writer.add("d/index.html", b"d")
     assert writer.keep_many(["a/index.html", "b/index.html"], str) == []
     writer.commit()
-    assert Background(files_not_in_place, output, stamps).result()[1] == frozenset()
+    assert Background(partial(files_not_in_place, output, stamps)).result()[1] == frozenset()
     (output / "a/index.html").write_bytes(b"a, by hand")
-    assert Background(files_not_in_place, output, stamps).result()[1] == {"a/index.html"}
+    assert Background(partial(files_not_in_place, output, stamps)).result()[1] == {"a/index.html"}
 
 
 def test_keeping_every_file_in_place_at_once_records_each_with_its_digest(tmp_path: Path):
@@ -209,7 +210,7 @@ def test_keeping_every_file_in_place_at_once_records_each_with_its_digest(tmp_pa
     writer.commit()
     last = dict(writer.files)
     writer = OutputWriter(output)
-    writer.trust(Background(files_not_in_place, output).result())
+    writer.trust(Background(partial(files_not_in_place, output)).result())
     writer.add("b/index.html", b"b, new")
     assert writer.keep_many(paths, str) == []
     assert writer.files == {**last, "b/index.html": writer.files["b/index.html"]} and writer.files != last

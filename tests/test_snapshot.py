@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from cumthidua import snapshot as snapshot_module
-from cumthidua import touchup
 from cumthidua.build import BuildRequest, build
 from cumthidua.cache import open_cache
 from cumthidua.snapshot import Snapshot, SnapshotPage
@@ -121,7 +120,6 @@ def test_a_touch_up_leaves_no_cycle_holding_the_snapshot(kept: tuple[Site, dict[
     try:
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(snapshot_module, "load", remembering)
-            patch.setattr(touchup, "load", remembering)
             assert build(BuildRequest(site.content, site.root / "public", now=NOW)).ok
         assert len(loaded) == 1  # the build was a touch-up
         assert loaded[0]() is None

@@ -8,6 +8,7 @@ diagnostics, and the output folder is only touched when there are none.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import signal
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import incremental, snapshot, touchup
 from .cache import CACHE_DIR, BuildCache, drop_cache, open_cache
@@ -25,7 +26,7 @@ from .diagnostics import Diagnostics, UsageError, display_path
 from .images import resolve_images
 from .links import LinkChecker
 from .models import Article, Page, Site
-from .output import MANIFEST, OutputWriter, WriteStats, files_not_in_place
+from .output import MANIFEST, FilesAhead, OutputWriter, WriteStats, files_not_in_place
 from .parallel import Background
 from .portal import portal_pages
 from .site import BuildOptions, assemble_site, check_collisions, site_pages
@@ -151,6 +152,16 @@ def template_dirs(request: BuildRequest) -> list[Path]:
 
 
 @dataclass
+class Inputs:
+    """What a build finds before it decides what to make: every input but the content files, the content files,
+    and the site the last full build assembled (see ``touchup``), loaded while another process lists them."""
+
+    frame: incremental.Frame | None  # digests of every input but the content files; None: one just changed
+    content: ContentFiles
+    kept: snapshot.Snapshot | None = None  # the last full build's site, if it may still be this one
+
+
+@dataclass
 class Prepared:
     """Everything up to rendering."""
 
@@ -172,14 +183,9 @@ def prepare(
     diagnostics: Diagnostics,
     progress: Progress,
     cache: BuildCache | None,
-    frame: incremental.Frame | None,
-    content: ContentFiles,
+    inputs: Inputs,
 ) -> Prepared:
-    """Everything up to rendering: config, articles, site model, pages, templates.
-
-    ``frame``: digest of every input but the content files (for reusing the last full build's site);
-    ``content``: the content files.
-    """
+    """Everything up to rendering: config, articles, site model, pages, templates."""
     progress("config", 0, 1)
     config = load_config(request.config_file, diagnostics)
     if request.base_url is not None:
@@ -187,9 +193,10 @@ def prepare(
         config = replace(config, base_url=base_url)
     ui = ui_strings(config.language)
     options = BuildOptions(drafts=request.drafts, future=request.future, now=build_time(request))
-    made = _reuse(request, config, ui, options, cache, frame, content, progress)
+    made = _reuse(request, config, ui, cache, inputs, progress)
+    inputs.kept = None  # not reused: its memory is the full build's
     if made is None:
-        made = _assemble(request, config, ui, options, diagnostics, progress, cache, content)
+        made = _assemble(request, config, ui, options, diagnostics, progress, cache, inputs.content)
     from .render import Renderer  # Jinja: imported only when a build renders (not for a no-change rebuild)
 
     made.renderer = Renderer(made.site, template_dirs(request), ui, cache.compiled_templates() if cache else None)
@@ -226,20 +233,16 @@ def _reuse(
     request: BuildRequest,
     config: SiteConfig,
     ui: dict[str, str],
-    options: BuildOptions,
     cache: BuildCache | None,
-    frame: incremental.Frame | None,
-    content: ContentFiles,
+    inputs: Inputs,
     progress: Progress = no_progress,
 ) -> Prepared | None:
     """The last full build's site and pages with touch-up edits put in; None: assemble the site anew."""
-    if cache is None or request.clean:
+    if cache is None or inputs.kept is None:
         return None
-    if cache.snapshot_file(str(request.output_dir.resolve())).is_file():
-        progress("reuse", 0, 1)
-    now = options.now.timestamp()
+    progress("reuse", 0, 1)
     folders = (request.output_dir, request.content_dir, static_dirs(request))
-    reused = touchup.reuse(cache, folders, frame, content, config, now, request.future)
+    reused = touchup.reuse(cache, folders, inputs.frame, inputs.content, config, inputs.kept)
     if reused is None:
         return None
     last = reused.snapshot
@@ -258,13 +261,13 @@ def write_site(
     diagnostics: Diagnostics,
     progress: Progress = no_progress,
     cache: BuildCache | None = None,
-    ahead: Background | None = None,
+    ahead: Ahead | None = None,
 ) -> WriteStats:
     """Render the pages whose inputs changed (all of them without a cache) on all cores, then switch the output.
 
-    ``ahead``: :func:`output.files_not_in_place`, when it was started in the background."""
+    ``ahead``: see :func:`look_ahead`."""
     writer = OutputWriter(request.output_dir, rewrite_all=request.clean, stamps_file=stamps_file(request, cache))
-    found = ahead.result() if ahead is not None else None
+    found = ahead.output() if ahead is not None else None
     if found is not None:
         writer.trust(found)
     try:
@@ -356,13 +359,13 @@ def _request_key(request: BuildRequest) -> tuple:
     return (*map(str, paths), request.base_url, request.drafts, request.future)
 
 
-def unchanged_result(request: BuildRequest, cache: BuildCache | None, ahead: Background | None) -> BuildResult | None:
+def unchanged_result(request: BuildRequest, cache: BuildCache | None, ahead: Ahead | None) -> BuildResult | None:
     """When no input changed since the last build into this output folder (``cache.inputs``), its result, without
     any work."""
     if cache is None or ahead is None:
         return None
     now = build_time(request).timestamp()
-    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future, ahead)
+    last = incremental.unchanged_build(cache, request.output_dir, cache.inputs, now, request.future, ahead.output)
     if last is None:
         return None
     stats = WriteStats(unchanged=last.files)
@@ -375,14 +378,14 @@ def full_build(
     diagnostics: Diagnostics,
     progress: Progress,
     cache: BuildCache | None,
-    frame: incremental.Frame | None,
-    content: ContentFiles,
-    ahead: Background | None = None,
+    inputs: Inputs,
+    ahead: Ahead | None = None,
 ) -> BuildResult:
     """Read what changed, render what changed, write what changed; remember the result for the next build.
 
     ``ahead``: see :func:`look_ahead`."""
-    prepared = prepare(request, diagnostics, progress, cache, frame, content)
+    frame, content = inputs.frame, inputs.content
+    prepared = prepare(request, diagnostics, progress, cache, inputs)
     counts = len(prepared.site.articles), len(prepared.pages)
     result = BuildResult(diagnostics, *counts, output_dir=request.output_dir)
     if not diagnostics:
@@ -470,12 +473,54 @@ def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResul
         return _build(request, progress)
 
 
-def look_ahead(request: BuildRequest, cache: BuildCache | None) -> Background | None:
-    """The last build's output files, looked at in another process while this one lists the content files and
-    reads the site (:func:`output.files_not_in_place`): for the no-change check, then for the writer."""
-    if cache is None or request.clean or not (request.output_dir / MANIFEST).is_file():
+@dataclass
+class Ahead:
+    """What another process works out at the start of a build, in turn (:func:`look_ahead`)."""
+
+    work: Background
+    tasks: tuple[str, ...]  # "content", "output": which results ``work`` gives, in order
+
+    def content(self) -> ContentFiles | None:
+        """The content files, if listed there."""
+        found = self.work.result(self.tasks.index("content")) if "content" in self.tasks else None
+        return found if isinstance(found, ContentFiles) else None
+
+    def output(self) -> FilesAhead | None:
+        """The last build's output files not in place (:func:`output.files_not_in_place`), if looked at there."""
+        return self.work.result(self.tasks.index("output")) if "output" in self.tasks else None
+
+    def cancel(self) -> None:
+        self.work.cancel()
+
+
+def look_ahead(request: BuildRequest, cache: BuildCache | None) -> Ahead | None:
+    """Work that waits on the system, done in another process while this one goes on: the content files listed
+    (half a second at 100,000 articles) while this one loads the kept site (a second, see ``touchup``), then
+    the last build's output files looked at (a second) for the no-change check and the writer. Without a kept
+    site, this process lists the content files while the other looks at the output."""
+    if cache is None or request.clean:
         return None
-    return Background(files_not_in_place, request.output_dir, stamps_file(request, cache))
+    tasks: dict[str, Callable[[], Any]] = {}
+    if cache.snapshot_file(str(request.output_dir.resolve())).is_file():
+        tasks["content"] = functools.partial(content_files, request.content_dir)
+    if (request.output_dir / MANIFEST).is_file():
+        tasks["output"] = functools.partial(files_not_in_place, request.output_dir, stamps_file(request, cache))
+    return Ahead(Background(*tasks.values()), tuple(tasks)) if tasks else None
+
+
+def find_inputs(request: BuildRequest, cache: BuildCache | None, ahead: Ahead | None) -> Inputs:
+    """Every input listed once, and the kept site loaded when there is one (see :func:`look_ahead`)."""
+    if cache is None:
+        return Inputs(None, content_files(request.content_dir))
+    frame = input_frame(request)
+    kept = None
+    if ahead is not None and "content" in ahead.tasks and frame is not None:
+        kept = snapshot.load(cache, request.output_dir, frame, build_time(request).timestamp(), request.future)
+    content = ahead.content() if ahead is not None else None
+    if content is None:  # not listed there, or that failed
+        content = content_files(request.content_dir)
+    cache.inputs = incremental.with_content(frame, content)  # every build records it, a cold one too
+    return Inputs(frame, content, kept)
 
 
 def _build(request: BuildRequest, progress: Progress) -> BuildResult:
@@ -486,14 +531,9 @@ def _build(request: BuildRequest, progress: Progress) -> BuildResult:
     cache = open_cache(request.site_root) if request.cache else None
     ahead = look_ahead(request, cache)
     try:
-        # Each listed once: every input but the content files (see touchup), and the content files.
-        content = content_files(request.content_dir)
-        frame = None
-        if cache is not None:
-            frame = input_frame(request)
-            cache.inputs = incremental.with_content(frame, content)  # every build records it, a cold one too
+        inputs = find_inputs(request, cache, ahead)
         result = unchanged_result(request, cache, ahead) or full_build(
-            request, diagnostics, progress, cache, frame, content, ahead
+            request, diagnostics, progress, cache, inputs, ahead
         )
     except OSError as exc:  # the system refused: an output folder that cannot be made (/proc/x), a full disk
         raise UsageError(f"{exc.filename or request.output_dir}: {exc.strerror or exc}") from None

@@ -27,8 +27,8 @@ from .diagnostics import Diagnostic, Diagnostics
 from .fingerprint import Fingerprinter, TemplateInfo, analyse_templates, digest_of, text_digest
 from .links import LinkResolver
 from .models import Article, Page, RelatedLists, Site
-from .output import OutputWriter, manifest_digest
-from .parallel import Background, ordered_map
+from .output import FilesAhead, OutputWriter, manifest_digest
+from .parallel import ordered_map
 from .source import ContentFiles, content_files, has_utf8_name
 from .urls import output_files
 
@@ -838,11 +838,16 @@ def last_build(cache: BuildCache, output_key: str) -> LastBuild | None:
 
 
 def unchanged_build(
-    cache: BuildCache, output_dir: Path, inputs: str | None, now: float, future: bool, ahead: Background
+    cache: BuildCache,
+    output_dir: Path,
+    inputs: str | None,
+    now: float,
+    future: bool,
+    ahead: Callable[[], FilesAhead | None],
 ) -> LastBuild | None:
     """The last build into ``output_dir`` when its inputs and its output are exactly as they were.
 
-    ``ahead``: :func:`output.files_not_in_place` of the output folder, worked out beside this process."""
+    ``ahead``: gives :func:`output.files_not_in_place` of the output folder, worked out beside this process."""
     last = last_build(cache, str(output_dir.resolve()))
     if inputs is None or last is None or last.inputs != inputs:
         return None
@@ -850,7 +855,7 @@ def unchanged_build(
         return None  # a future-dated article is due
     if not future and last.newest is not None and now < last.newest:
         return None  # a build dated before the newest article (SOURCE_DATE_EPOCH) leaves it out
-    found = ahead.result()
+    found = ahead()
     if found is None or found[0] != last.manifest or found[1]:
         return None  # a file deleted or edited by hand is written again
     return last

@@ -42,40 +42,45 @@ def _can_fork() -> bool:
 
 
 class Background:
-    """``task(*args)`` worked out in a forked process while this one goes on, for a task that waits on the
-    system more than it computes and gives a small result. Where this process cannot fork, it is worked out
-    when its result is asked for."""
+    """Tasks worked out in turn in a forked process while this one goes on, each result sent as soon as it is
+    ready: for tasks that wait on the system more than they compute and give small results. Where this process
+    cannot fork, each is worked out when its result is asked for."""
 
-    def __init__(self, task: Callable[..., Any], *args: Any):
-        self._task, self._args = task, args
+    def __init__(self, *tasks: Callable[[], Any]):
+        self._tasks = tasks
         self._process: Any = None
-        self._done = False
-        self._value: Any = None
+        self._values: list[Any] = []
         if not _can_fork():
             return
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_send_result, args=(send, task, args), daemon=True)
+        self._process = context.Process(target=_send_results, args=(send, tasks), daemon=True)
         self._process.start()
         send.close()
 
-    def result(self) -> Any | None:
-        """The task's result, waiting for it; None when it failed."""
-        if not self._done:
-            self._value = self._receive_result() if self._process is not None else _result(self._task, self._args)
-            self._done = True
-        return self._value
+    def result(self, number: int = 0) -> Any | None:
+        """The result of task ``number``, waiting for it; None when it failed. (When the process failed or was
+        cancelled, the tasks it did not send are worked out here.)"""
+        while len(self._values) <= number:
+            if self._process is not None:
+                self._values.append(self._receive_result())
+            else:
+                self._values.append(_result(self._tasks[len(self._values)]))
+        return self._values[number]
 
     def _receive_result(self) -> Any | None:
         try:
-            return self._receive.recv()
+            value = self._receive.recv()
         except (EOFError, OSError):
-            return None
-        finally:
-            self.cancel()
+            value = None
+        else:
+            if len(self._values) + 1 < len(self._tasks):
+                return value
+        self.cancel()  # the last result, or none will come
+        return value
 
     def cancel(self) -> None:
-        """Stop the task if it still runs (its result is not needed)."""
+        """Stop the tasks if they still run (their results are not needed)."""
         if self._process is not None:
             self._receive.close()
             if self._process.is_alive():
@@ -84,9 +89,9 @@ class Background:
             self._process = None
 
 
-def _result(task: Callable[..., Any], args: tuple) -> Any | None:
+def _result(task: Callable[[], Any]) -> Any | None:
     try:
-        return task(*args)
+        return task()
     except Exception:  # the caller does without it
         return None
 
@@ -97,9 +102,19 @@ def _leave_interrupts_to_the_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _send_result(send: Any, task: Callable[..., Any], args: tuple) -> None:
+def _send_results(send: Any, tasks: tuple[Callable[[], Any], ...]) -> None:
+    """Each result is sent by a thread while the next task runs: a result bigger than the pipe holds (the
+    content files' listing) would otherwise keep the next task waiting until the parent reads it."""
     _leave_interrupts_to_the_parent()
-    send.send(_result(task, args))
+    sending: threading.Thread | None = None
+    for task in tasks:
+        value = _result(task)
+        if sending is not None:
+            sending.join()
+        sending = threading.Thread(target=send.send, args=(value,))
+        sending.start()
+    if sending is not None:
+        sending.join()
     send.close()
 
 

@@ -44,7 +44,7 @@ from .models import Article, Page
 from .portal import alias_page, feed_pages, sitemap_page
 from .search import search_pages
 from .site import article_page
-from .snapshot import Snapshot, load
+from .snapshot import Snapshot
 from .source import ContentFiles
 
 MAX_EDITS = 200  # more edited articles than this since the last full build: a full build (which resets them)
@@ -94,19 +94,16 @@ def reuse(
     frame: Frame | None,
     files: ContentFiles,
     config: SiteConfig,
-    now: float,
-    future: bool,
+    snapshot: Snapshot,
 ) -> Reused | None:
-    """The last full build's site with the articles edited since put in place; None: do a full build.
+    """The last full build's site (``snapshot.load``) with the articles edited since put in place; None: do a
+    full build.
 
     ``folders``: the output folder, the content folder and the static folders; ``files``: the content files.
     """
     output_dir, content_dir, static_dirs = folders
     key = parse_key(config)
     if frame is None or cache.get_meta("parse_key") != key:
-        return None
-    snapshot = load(cache, output_dir, frame, now, future)
-    if snapshot is None:
         return None
     by_source = {article.source: article for article in snapshot.articles}
     listing = cache.get_meta(LISTING + str(output_dir.resolve()))
