@@ -163,8 +163,18 @@ def files_not_in_place(output_dir: Path, stamps_file: Path | None = None) -> Fil
     a second at 100,000 articles."""
     manifest = read_manifest(output_dir, stamps_file)
     root = str(output_dir.resolve()) + "/"
+    if manifest.kept is None:
+        return manifest.digest, frozenset(path for path in manifest.files if not manifest.in_place(path, root))
     gone = []
-    gone = [path for path in manifest.files if not manifest.in_place(path, root)]
+    for path, size, mtime in zip(manifest.files, *manifest.kept, strict=True):  # Manifest.in_place, inlined
+        try:
+            info = os.lstat(root + path)
+        except OSError:
+            gone.append(path)
+            continue
+        moved = info.st_mtime_ns != mtime or info.st_size != size or not stat.S_ISREG(info.st_mode)
+        if moved and (size >= 0 or not manifest.in_place(path, root)):  # no stamp kept: its bytes are looked at
+            gone.append(path)
     return manifest.digest, frozenset(gone)
 
 
