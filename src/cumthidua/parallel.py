@@ -103,8 +103,8 @@ def _leave_interrupts_to_the_parent() -> None:
 
 
 def _send_results(send: Any, tasks: tuple[Callable[[], Any], ...]) -> None:
-    """Each result is sent by a thread while the next task runs: a result bigger than the pipe holds (the
-    content files' listing) would otherwise keep the next task waiting until the parent reads it."""
+    """Each result is sent by a thread while the next task runs, so that a result bigger than a pipe holds (the
+    content files' listing) cannot keep the next task waiting for the parent to read it."""
     _leave_interrupts_to_the_parent()
     sending: threading.Thread | None = None
     for task in tasks:
