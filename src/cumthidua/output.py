@@ -81,16 +81,18 @@ class Manifest:
             stamps = {path: stamp for path, stamp in stamps.items() if stamp[0] >= 0}
         return stamps
 
-    def in_place(self, path: str, root: str) -> bool:
+    def in_place(self, path: str, root: str, stamp: Stamp | None = None) -> bool:
         """The file at ``path`` (below ``root``, the output folder and "/") is the one the last build left there:
         a regular file with its size and mtime, or, where no stamp was kept (the cache deleted, an older version),
-        its bytes (one edited by hand is made again, as one deleted by hand is)."""
+        its bytes (one edited by hand is made again, as one deleted by hand is). ``stamp``: the file's kept
+        stamp, when the caller has it at hand (else it is looked up)."""
         try:
             info = os.lstat(root + path)
             if not stat.S_ISREG(info.st_mode):
                 return False
-            stamp = self.stamps.get(path)
-            if stamp is not None:
+            if stamp is None:
+                stamp = self.stamps.get(path)
+            if stamp is not None and stamp[0] >= 0:
                 return stamp == (info.st_size, info.st_mtime_ns)
             with open(root + path, "rb") as file:
                 return digest(file.read()) == self.files.get(path)
@@ -166,14 +168,14 @@ def files_not_in_place(output_dir: Path, stamps_file: Path | None = None) -> Fil
     if manifest.kept is None:
         return manifest.digest, frozenset(path for path in manifest.files if not manifest.in_place(path, root))
     gone = []
-    for path, size, mtime in zip(manifest.files, *manifest.kept, strict=True):  # Manifest.in_place, inlined
+    for path, size, mtime in zip(manifest.files, *manifest.kept, strict=True):
         try:
             info = os.lstat(root + path)
-        except OSError:
-            gone.append(path)
-            continue
-        moved = info.st_mtime_ns != mtime or info.st_size != size or not stat.S_ISREG(info.st_mode)
-        if moved and (size >= 0 or not manifest.in_place(path, root)):  # no stamp kept: its bytes are looked at
+            if info.st_mtime_ns == mtime and info.st_size == size and stat.S_ISREG(info.st_mode):
+                continue  # the usual case, decided here (a call per file costs a fifth of a second)
+        except (OSError, ValueError):
+            pass
+        if not manifest.in_place(path, root, (size, mtime)):  # the others, as Manifest.in_place decides
             gone.append(path)
     return manifest.digest, frozenset(gone)
 
