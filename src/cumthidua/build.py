@@ -469,6 +469,7 @@ def one_build_at_a_time(site_root: Path, progress: Progress) -> Iterator[None]:
 def build(request: BuildRequest, progress: Progress = no_progress) -> BuildResult:
     """Build the site; raises :class:`UsageError` only for a wrong setup."""
     check_paths(request)
+    request = replace(request, now=build_time(request))  # one "now" for every step: the snapshot's, the site's
     with cycle_collection_paused(), one_build_at_a_time(request.site_root, progress):
         return _build(request, progress)
 
