@@ -319,3 +319,21 @@ def test_article_digests_find_the_articles_whose_file_changed_in_any_order():
     same = [SimpleNamespace(source=source, digest="5") for source in ("a.md", "b.md", "c.md")]
     assert ArticleDigests.of(same, like=last) == ArticleDigests(3, last.sources, "5\x005\x005")
     assert ArticleDigests.of(same[:2], like=last).sources == "a.md\x00b.md"  # not the same articles: not taken
+
+
+def test_article_digests_find_edits_anywhere_in_a_big_site():
+    """Digests of one width are compared a block of rows at a time: an edit in the first, a middle or the last
+    row, or at a block's edge, is found; a digest of another width is found too."""
+    sources = [f"{number:05}.md" for number in range(3000)]
+
+    def digests(edited: dict[int, str]) -> ArticleDigests:
+        rows = [SimpleNamespace(source=source, digest=edited.get(n, f"{n:016x}")) for n, source in enumerate(sources)]
+        return ArticleDigests.of(rows)
+
+    last = digests({})
+    for rows in ([0], [511, 512], [1023, 2999], [7, 1500, 1501, 2998]):
+        edited = digests({row: "f" * 16 for row in rows})
+        assert edited.changed_since(last) == {sources[row] for row in rows}
+        assert last.changed_since(edited) == {sources[row] for row in rows}
+    assert digests({1700: "f" * 20}).changed_since(last) == {sources[1700]}
+    assert digests({1700: "f" * 20, 1701: "f" * 12}).changed_since(last) == {sources[1700], sources[1701]}

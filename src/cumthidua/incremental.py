@@ -339,11 +339,35 @@ class ArticleDigests:
         if self.count == last.count and self.sources == last.sources:
             if self.digests == last.digests:
                 return set()
+            rows = _differing_rows(self.digests, last.digests, self.count)
+            if rows is not None:  # found without splitting 100,000 digests three times (a tenth of a second)
+                sources = self.sources.split("\0", max(rows) + 1)
+                return {sources[row] for row in rows}
             sources, digests = self._rows()
             rows = zip(sources, digests, last._rows()[1], strict=True)
             return {source for source, digest, last_digest in rows if digest != last_digest}
         mine, theirs = dict(zip(*self._rows(), strict=True)), dict(zip(*last._rows(), strict=True))
         return {source for source, _ in mine.items() - theirs.items()}
+
+
+def _differing_rows(mine: str, theirs: str, count: int, block: int = 512) -> list[int] | None:
+    """Positions of the rows that differ between two NUL-separated texts of ``count`` rows all of one width (file
+    digests), compared a block of rows at a time; None: the rows are not all of one width."""
+    width = mine.find("\0") if count > 1 else len(mine)
+    stride = width + 1
+    for text in (mine, theirs):
+        if len(text) != count * stride - 1 or text[width::stride] != "\0" * (count - 1):
+            return None
+    rows = []
+    step = block * stride
+    for start in range(0, len(mine), step):
+        if mine[start : start + step] != theirs[start : start + step]:
+            first = start // stride
+            for row in range(first, min(first + block, count)):
+                at = row * stride
+                if mine[at : at + width] != theirs[at : at + width]:
+                    rows.append(row)
+    return rows
 
 
 REFRESHED = frozenset({"feed", "search", "search-data", "sitemap"})  # kinds of page a touch-up makes anew
