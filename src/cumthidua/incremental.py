@@ -340,7 +340,7 @@ class ArticleDigests:
             if self.digests == last.digests:
                 return set()
             rows = _differing_rows(self.digests, last.digests, self.count)
-            if rows is not None:  # found without splitting 100,000 digests three times (a tenth of a second)
+            if rows is not None:  # found without splitting 100,000 digests three times (0.04 s of an edit)
                 sources = self.sources.split("\0", max(rows) + 1)
                 return {sources[row] for row in rows}
             sources, digests = self._rows()
