@@ -94,6 +94,43 @@ def test_every_page_reads_as_the_build_had_it_and_holds_the_same_articles(
     assert categories and all(any(page.data["category"] is c for c in snapshot.site.categories) for page in categories)
 
 
+def test_each_article_and_the_pages_copying_its_fields_are_found(tmp_path: Path) -> None:
+    """A touch-up finds an edited file's article, and the pages copying its title (its own page and its aliases),
+    without a table of every article: what it finds is what a look at every page finds."""
+    site = Site(tmp_path / "site")
+    site.write("site.yaml", 'title: "Tin"\nper_page: 2\n')
+    for number in range(1, 6):
+        extra = {2: 'aliases: ["cu/2/", "cu/hai/"]\n', 4: "draft: true\n"}.get(number, "")
+        site.write(f"content/{number}.md", article(f"Bài {number}", f"2023-0{number}-10T08:00:00+07:00", extra=extra))
+    frames = []
+    original = snapshot_module.remember
+
+    def capturing(cache, output_dir, header, *rest):
+        frames.append(header.frame)
+        original(cache, output_dir, header, *rest)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(snapshot_module, "remember", capturing)
+        assert build(BuildRequest(site.content, site.root / "public", now=NOW)).ok
+    snapshot = load(site, frames[0])
+    pages, kept_site = snapshot.pages, snapshot.site
+    assert [a.source for a in snapshot.articles] == ["1.md", "2.md", "3.md", "4.md", "5.md"]
+    for each in snapshot.articles:
+        assert snapshot.article(each.source) is each
+        copying = [
+            n for n, page in enumerate(pages) if page.kind in ("article", "alias") and page.data["article"] is each
+        ]
+        assert snapshot.copies.positions(kept_site, pages, each) == copying
+    assert len(snapshot.copies.positions(kept_site, pages, snapshot.article("2.md"))) == 3
+    assert snapshot.copies.positions(kept_site, pages, snapshot.article("4.md")) == []  # a draft has no page
+    assert snapshot.article("6.md") is None and snapshot.article("0.md") is None
+    # Pages not in the order the site made them: the touch-up gives way to a full build.
+    first = next(n for n, page in enumerate(pages) if page.kind == "article")
+    pages[first], pages[first + 1] = pages[first + 1], pages[first]
+    with pytest.raises(LookupError):
+        snapshot.copies.positions(kept_site, pages, snapshot.articles[-1])
+
+
 def test_a_field_set_before_the_others_are_loaded_keeps_its_value(kept: tuple[Site, dict[str, Any]]) -> None:
     site, captured = kept
     first = next(a for a in load(site, captured["frame"]).articles if a.source == "1.md")

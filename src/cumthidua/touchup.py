@@ -105,18 +105,21 @@ def reuse(
     key = parse_key(config)
     if frame is None or cache.get_meta("parse_key") != key:
         return None
-    by_source = {article.source: article for article in snapshot.articles}
     listing = cache.get_meta(LISTING + str(output_dir.resolve()))
     if isinstance(listing, Listing) and listing.token == snapshot.header.token:
         found = _changed_since_listing(cache, key, files, listing)
     else:
-        found = _changed_since_cached(cache, key, files, by_source)
+        found = _changed_since_cached(cache, key, files, snapshot)
     if found is None:
         return None
     changed, states, edited_files = found
     fresh = _parse_changed(cache, content_dir, config, changed, states)
     if fresh is None:
         return None
+    wanted = {*edited_files, *(relative for _, relative in changed)}
+    by_source = {relative: article for relative in wanted if (article := snapshot.article(relative)) is not None}
+    if len(by_source) != len(wanted):
+        return None  # not an article of the snapshot: the full build finds out what it is
     for _, relative in changed:
         digest = fresh[relative].digest if relative in fresh else states[relative].digest
         if digest != by_source[relative].digest:
@@ -158,8 +161,9 @@ def _changed_since_listing(cache: BuildCache, key: str, files: ContentFiles, lis
     return changed, states, dict(listing.edited)
 
 
-def _changed_since_cached(cache: BuildCache, key: str, files: ContentFiles, by_source: dict) -> Changed | None:
+def _changed_since_cached(cache: BuildCache, key: str, files: ContentFiles, snapshot: Snapshot) -> Changed | None:
     """:data:`Changed`, from the cache's entry of every file (no listing: the first touch-up after an upgrade)."""
+    by_source = {article.source: article for article in snapshot.articles}
     states = cache.source_states(key)
     if states is None or len(files) != len(by_source) or not all(map(by_source.__contains__, files.relatives)):
         return None  # a file added, removed or renamed
@@ -245,15 +249,15 @@ def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article])
     None when the page list is not as this expects (a full build then makes it)."""
     site, pages = snapshot.site, list(snapshot.pages)
     modified: dict[str, datetime | None] = {}  # article page → its date in the sitemap
-    for article in edited:
-        for index in snapshot.copies.get(article.source, []):
-            page = pages[index]
-            if page.kind == "article":
-                pages[index] = article_page(site, article)
-                modified[page.path] = article.updated or article.date
-            else:
-                pages[index] = alias_page(site, article, page.path)
     try:
+        for article in edited:
+            for index in snapshot.copies.positions(site, pages, article):
+                page = pages[index]
+                if page.kind == "article":
+                    pages[index] = article_page(site, article)
+                    modified[page.path] = article.updated or article.date
+                else:
+                    pages[index] = alias_page(site, article, page.path)
         return _splice(pages, [({"feed"}, lambda old: feed_pages(site, ui)),
                                ({"search", "search-data"}, lambda old: search_pages(site, ui)),
                                ({"sitemap"}, lambda old: [_redated(page, modified) for page in old])])  # fmt: skip
