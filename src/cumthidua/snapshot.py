@@ -16,7 +16,6 @@ import bisect
 import dataclasses
 import io
 import mmap
-import operator
 import os
 import pickle
 import shutil
@@ -28,10 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .cache import STRUCTURE, BuildCache, StoredArticle
-from .incremental import Frame
+from .incremental import _SOURCE, Frame
 from .models import Article, Page, Pagination, Site
-
-_SOURCE = operator.attrgetter("source")
 
 
 @dataclass(frozen=True)
@@ -63,8 +60,9 @@ class Snapshot:
         ``incremental.load_articles`` gives them (a dict of 100,000 took a touch-up 0.05 s to make). None: no
         such article, or they are not in that order."""
         at = bisect.bisect_left(self.articles, source, key=_SOURCE)
-        found = self.articles[at] if at < len(self.articles) else None
-        return found if found is not None and found.source == source else None
+        if at < len(self.articles) and self.articles[at].source == source:
+            return self.articles[at]
+        return None
 
 
 @dataclass(frozen=True)
