@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import pickle
 import weakref
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from cumthidua import snapshot as snapshot_module
 from cumthidua.build import BuildRequest, build
 from cumthidua.cache import open_cache
-from cumthidua.snapshot import Snapshot, SnapshotPage
+from cumthidua.snapshot import PackedTexts, Snapshot, SnapshotPage
 from test_incremental import NOW, Site
 from test_touchup import article
 
@@ -129,6 +130,24 @@ def test_each_article_and_the_pages_copying_its_fields_are_found(tmp_path: Path)
     pages[first], pages[first + 1] = pages[first + 1], pages[first]
     with pytest.raises(LookupError):
         snapshot.copies.positions(kept_site, pages, snapshot.articles[-1])
+
+
+def test_packed_texts_read_as_the_list_they_were_made_of_with_replacements_apart() -> None:
+    texts = ["tin-tuc/a.md\0d1\0Đại hội", "", "bài\nhai dòng", "\ud800 tên lạ", "z"]
+    packed = pickle.loads(pickle.dumps(PackedTexts(texts), protocol=5))
+    assert list(packed) == texts and len(packed) == 5
+    assert [packed[n] for n in range(-5, 5)] == texts + texts
+    assert packed[1:4] == texts[1:4] and packed[::-2] == texts[::-2]
+    changed = packed.replaced({0: "mới", -1: "cuối"})
+    assert list(changed) == ["mới", *texts[1:4], "cuối"]
+    assert list(changed.replaced({2: "ba"})) == ["mới", "", "ba", texts[3], "cuối"]
+    assert list(packed) == texts  # the original is left as it was
+    for wrong in (5, -6):
+        with pytest.raises(IndexError):
+            packed[wrong]
+        with pytest.raises(IndexError):
+            packed.replaced({wrong: "x"})
+    assert list(PackedTexts([])) == []
 
 
 def test_a_field_set_before_the_others_are_loaded_keeps_its_value(kept: tuple[Site, dict[str, Any]]) -> None:

@@ -16,7 +16,7 @@ import os
 import pickle
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -700,7 +700,7 @@ MAX_SEARCH_CHANGES = 200  # more changed articles than this: the index is made a
 
 
 def work_out_search_index(
-    site: Site, cache: BuildCache | None, keys: list[str] | None = None, blocks: list[str] | None = None
+    site: Site, cache: BuildCache | None, keys: Sequence[str] | None = None, blocks: list[str] | None = None
 ) -> None:
     """Fill ``site.search_index`` (``search.SearchFiles``): the last build's index kept in the cache, with the
     changed and new articles indexed again; made afresh (from cached words where files did not change) when ids
@@ -722,7 +722,9 @@ def work_out_search_index(
     site.search_index = SearchFiles(state.shards, chunks, cache, key, blocks, keys)
 
 
-def new_search_index(articles: list[Article], keys: list[str], blocks: list[str], cache: BuildCache, key: str) -> Any:
+def new_search_index(
+    articles: list[Article], keys: Sequence[str], blocks: list[str], cache: BuildCache, key: str
+) -> Any:
     """Index every article (streaming their cached words) and keep the index in the cache."""
     from .search import IndexState, index_articles, shard_files, term_texts, words_key
     from .vietnamese import fold

@@ -122,7 +122,7 @@ def doc_key(article: Article) -> str:
     return f"{article.source}\0{article.digest}\0{article.url}\0{name}\0{url}\0{labels}"
 
 
-def block_digests(keys: list[str], known: list[str] | None = None, changed: Iterable[int] = ()) -> list[str]:
+def block_digests(keys: Sequence[str], known: list[str] | None = None, changed: Iterable[int] = ()) -> list[str]:
     """A digest of the keys of each chunk's articles (:data:`DOCS_PER_CHUNK`): only the chunks whose digest
     differs from the last build's have their articles compared one by one and their documents made again.
 
@@ -137,7 +137,7 @@ def block_digests(keys: list[str], known: list[str] | None = None, changed: Iter
     return blocks
 
 
-def _block_digest(keys: list[str], number: int) -> str:
+def _block_digest(keys: Sequence[str], number: int) -> str:
     return text_digest("\n".join(keys[number * DOCS_PER_CHUNK : (number + 1) * DOCS_PER_CHUNK]))
 
 
@@ -329,7 +329,7 @@ class IndexState:
 
 
 def reindex(
-    store: Any, state: IndexState, keys: list[str], blocks: list[str], articles: list[Article], limit: int
+    store: Any, state: IndexState, keys: Sequence[str], blocks: list[str], articles: list[Article], limit: int
 ) -> bool:
     """Update the index the build cache keeps (``store``, see ``cache.BuildCache``) and ``state`` in place:
     re-index the articles whose key (:func:`doc_key`) changed and add new ones at the end, when at most
@@ -370,7 +370,7 @@ def reindex(
     return True
 
 
-def changed_ids(store: Any, state: IndexState, keys: list[str], blocks: list[str]) -> list[int] | None:
+def changed_ids(store: Any, state: IndexState, keys: Sequence[str], blocks: list[str]) -> list[int] | None:
     """Ids whose key differs from the last build's, then the new ones; None when an id moved to another article
     (or articles went)."""
     if state.count > len(keys):
@@ -520,7 +520,7 @@ class SearchFiles:
     store: Any = None  # the BuildCache that keeps their texts; not pickled
     key: str = ""  # what the cache keeps them for (tool code + config)
     blocks: list[str] = field(default_factory=list)  # block_digests of the articles' keys, oldest first
-    keys: list[str] = field(default_factory=list)  # the articles' doc_key, oldest first: kept for a touch-up
+    keys: Sequence[str] = field(default_factory=list)  # the articles' doc_key, oldest first: kept for a touch-up
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "store": None, "keys": []}

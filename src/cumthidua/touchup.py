@@ -30,7 +30,7 @@ import dataclasses
 import operator
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -227,20 +227,19 @@ def _put_in_place(old: Article, new: Article) -> None:
     old.__dict__.update(assigned)
 
 
-def search_keys(snapshot: Snapshot, edited: list[Article]) -> tuple[list[str], list[str] | None]:
+def search_keys(snapshot: Snapshot, edited: list[Article]) -> tuple[Sequence[str], list[str] | None]:
     """The snapshot's articles' ``search.doc_key`` with the edited ones worked out again (a file's digest is in it),
     and their ``search.block_digests``: the others' are as the full build found them, and working out 100,000
     takes half a second. ([], None): not known."""
     from .search import block_digests, doc_key
 
-    keys = list(snapshot.search_keys)
+    keys = snapshot.search_keys
     articles = snapshot.site.articles
     if len(keys) != len(articles):
         return [], None
     ids = list(map(id, articles))  # newest first; keys are oldest first
     changed = [len(ids) - 1 - ids.index(id(article)) for article in edited if id(article) in ids]
-    for position in changed:
-        keys[position] = doc_key(articles[len(ids) - 1 - position])
+    keys = keys.replaced({position: doc_key(articles[len(ids) - 1 - position]) for position in changed})
     return keys, block_digests(keys, snapshot.search_blocks, changed)
 
 
