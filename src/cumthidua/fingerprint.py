@@ -116,7 +116,8 @@ class Encoder:
         # id(object) → (object, short token, articles inside): an object met on many pages is encoded
         # once; holding the object keeps its id from being reused within the build.
         self.memo: dict[int, tuple[Any, str, frozenset[str]]] = {}
-        self.article_memo: dict[int, tuple[Article, str]] = {}  # the same for articles, never cleared (see MAX_MEMO)
+        # The same for articles, never cleared (see MAX_MEMO); their references are None when only their own source.
+        self.article_memo: dict[int, tuple[Article, str, frozenset[str] | None]] = {}
         self.handlers: dict[type, Callable[[Any], Any]] = {}
         self.refs: set[str] = set()  # sources of the articles met since the last reset
 
@@ -178,12 +179,18 @@ class Encoder:
         return ("L", *[self.encode(item) for item in value])
 
     def _article_token(self, article: Article) -> str:
-        """:meth:`_memoized` for an article, with its references known without keeping them: its own source alone
-        (:meth:`article` encodes no other article), so each of 100,000 remembered articles costs no set."""
+        """:meth:`_memoized` for an article, in a memo that is never cleared. Its references are its own source
+        alone (:meth:`article` meets no other article), which is not kept: 100,000 remembered articles cost no
+        set each."""
         found = self.article_memo.get(id(article))
         if found is None:
-            found = self.article_memo[id(article)] = (article, "#" + digest_of(self.article(article)))
-        self.refs.add(article.source)
+            token, refs = self.token(lambda: self.article(article))
+            found = (article, "#" + token, None if refs == {article.source} else refs)
+            self.article_memo[id(article)] = found
+        if found[2] is None:
+            self.refs.add(article.source)
+        else:
+            self.refs |= found[2]
         return found[1]
 
     def article(self, article: Article) -> tuple:

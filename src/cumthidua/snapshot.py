@@ -52,8 +52,8 @@ class Snapshot:
     site: Site  # without its search index (kept in the cache on its own)
     pages: list[Page]
     copies: CopyingPages = field(default_factory=lambda: CopyingPages(-1, {}))  # the pages that copy article fields
-    search_keys: PackedTexts = field(default_factory=lambda: PackedTexts([]))  # the site's articles' search.doc_key,
-    # oldest first
+    # The site's articles' search.doc_key, oldest first:
+    search_keys: PackedTexts = field(default_factory=lambda: PackedTexts([]))
     search_blocks: list[str] = field(default_factory=list)  # their search.block_digests
     shared: list[Any] = field(default_factory=list)  # what the region's pickles share (see _SnapshotPickler)
     region: _Region | None = None  # where the lazy objects' other fields are (see _Region)
