@@ -233,14 +233,17 @@ def search_keys(snapshot: Snapshot, edited: list[Article]) -> tuple[Sequence[str
     takes half a second. ([], None): not known."""
     from .search import block_digests, doc_key
 
-    keys = snapshot.search_keys
-    articles = snapshot.site.articles
+    keys, site = snapshot.search_keys, snapshot.site
+    articles = site.articles  # newest first; keys are oldest first
     if len(keys) != len(articles):
         return [], None
-    ids = list(map(id, articles))  # newest first; keys are oldest first
-    changed = [len(ids) - 1 - ids.index(id(article)) for article in edited if id(article) in ids]
-    keys = keys.replaced({position: doc_key(articles[len(ids) - 1 - position]) for position in changed})
-    return keys, block_digests(keys, snapshot.search_blocks, changed)
+    changed: dict[int, Article] = {}  # position of its key → edited article, found by its place in the site
+    for article in edited:
+        at = site.index_of.get(article.url)
+        if at is not None and articles[at] is article:  # an unpublished article has no key
+            changed[len(articles) - 1 - at] = article
+    keys = keys.replaced({position: doc_key(article) for position, article in changed.items()})
+    return keys, block_digests(keys, snapshot.search_blocks, changed.keys())
 
 
 def refresh_pages(snapshot: Snapshot, ui: dict[str, str], edited: list[Article]) -> list[Page] | None:
