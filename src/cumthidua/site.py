@@ -156,13 +156,20 @@ def neighbours(site: Site, article: Article) -> tuple[Article | None, Article | 
     return newer, older
 
 
+def place_of(site: Site, article: Article) -> int | None:
+    """Where this very article is in ``site.articles``; None when the site does not list it (unpublished, or
+    another article at its url)."""
+    position = site.index_of.get(article.url)
+    return position if position is not None and site.articles[position] is article else None
+
+
 def other_news(site: Site, article: Article) -> list[Article]:
     """ "Các tin tức khác": the most related articles (see :mod:`cumthidua.related`).
 
     A build works them out ahead, in parallel and from its cache (``incremental.work_out_related``).
     """
-    position = site.index_of.get(article.url)
-    if site.related is not None and position is not None and site.articles[position] is article:
+    position = place_of(site, article)
+    if site.related is not None and position is not None:
         return site.related.at(position)
     return related_articles(site, article)
 

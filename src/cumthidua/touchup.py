@@ -43,7 +43,7 @@ from .incremental import DISPLAY_FIELDS, CacheWrites, Frame, _parse_file, _unpic
 from .models import Article, Page
 from .portal import alias_page, feed_pages, sitemap_page
 from .search import search_pages
-from .site import article_page
+from .site import article_page, place_of
 from .snapshot import Snapshot
 from .source import ContentFiles
 
@@ -239,8 +239,8 @@ def search_keys(snapshot: Snapshot, edited: list[Article]) -> tuple[Sequence[str
         return [], None
     changed: dict[int, Article] = {}  # position of its key → edited article, found by its place in the site
     for article in edited:
-        at = site.index_of.get(article.url)
-        if at is not None and articles[at] is article:  # an unpublished article has no key
+        at = place_of(site, article)
+        if at is not None:  # an unpublished article has no key
             changed[len(articles) - 1 - at] = article
     keys = keys.replaced({position: doc_key(article) for position, article in changed.items()})
     return keys, block_digests(keys, snapshot.search_blocks, changed.keys())
